@@ -1,0 +1,41 @@
+"""`python -m dockhand`: the language server on stdio (or `--tcp HOST:PORT`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from dockhand import __version__, log
+from dockhand.config import Settings
+from dockhand.errors import DiagnosticError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dockhand", description="Dockhand language server for Docker Compose.")
+    parser.add_argument("--version", action="version", version=f"dockhand {__version__}")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen for one LSP client on HOST:PORT")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.load()
+    except DiagnosticError as err:
+        print(f"dockhand: {err.message}\n  fix: {err.remediation}", file=sys.stderr)
+        return 2
+    log.configure(settings.log_level)
+
+    from dockhand.lsp.server import create_server  # imported late: argument errors stay fast
+
+    server = create_server(settings)
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    logging.getLogger("dockhand").info("server stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""DockhandServer (owns settings, state and background tasks) and create_server (wiring only)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from dockhand import __version__
+from dockhand.config import Settings
+
+logger = logging.getLogger("dockhand.server")
+
+
+class DockhandServer(LanguageServer):
+    """The language server. Features read its snapshots; background tasks keep them fresh."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="dockhand", version=__version__)
+        self.settings = settings
+        self.trusted = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run `coro` in the background, keep a reference, and log (never raise) its failure."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    def cancel_tasks(self) -> None:
+        """Stop every background task (on shutdown)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    def log_to_client(self, level: int, text: str) -> None:
+        """Write a line to the client's log (window/logMessage)."""
+        kind = (
+            types.MessageType.Error
+            if level >= logging.ERROR
+            else types.MessageType.Warning
+            if level >= logging.WARNING
+            else types.MessageType.Info
+            if level >= logging.INFO
+            else types.MessageType.Log
+        )
+        self.window_log_message(types.LogMessageParams(type=kind, message=text))
+
+
+def create_server(settings: Settings | None = None) -> DockhandServer:
+    """Build the server and register every feature."""
+    from dockhand.lsp.features import lifecycle
+
+    server = DockhandServer(settings or Settings.load())
+    for feature in (lifecycle,):
+        feature.register(server)
+    return server

@@ -1,0 +1,1 @@
+"""The live world: Docker Engine, Compose CLI, health pollers, state store. All I/O lives here."""
