@@ -1,0 +1,58 @@
+"""Dockhand's custom LSP surface in one place: requests, notifications and commands the extension uses.
+
+Every payload is plain JSON (camelCase keys). Shapes are documented next to each name; the feature modules
+that serve them say `Serves: <NAME>` in their docstring.
+"""
+
+from __future__ import annotations
+
+# --- Requests (client → server) -------------------------------------------------------------------------
+SERVICES = "dockhand/services"
+"""params: {} → {engine: {state: "up"|"down"|"unknown", version?, error?: {message, remediation}},
+projects: [{name, workingDir, configFiles: [uri], services: [{name, state, health, exitCode?, startedAt?,
+restarts, image, replicas, urls: [{label, url}], dependsOn: [name], uri?, range?, lastError?}]}]}"""
+
+TRACES = "dockhand/traces"
+"""params: {service?, operation?, minDurationMs?, limit?} → {traces: [{traceId, rootService,
+rootOperation, startTimeUnixNano, durationMs, spanCount, error, services: [name]}]}"""
+
+TRACE = "dockhand/trace"
+"""params: {traceId} → {traceId, spans: [{spanId, parentSpanId?, service, name, kind, startTimeUnixNano,
+durationMs, status: "ok"|"error"|"unset", attributes: {k: v}}]} (null when unknown)"""
+
+LATENCY = "dockhand/latency"
+"""params: {windowS?, service?} → {rows: [{service, operation, p50Ms, p95Ms, p99Ms, count, errorRate,
+source: "spans"|"prometheus"}]}"""
+
+TRACE_LOGS = "dockhand/traceLogs"
+"""params: {traceId} → {lines: [{service, container, timestamp, line, traceId, spanId?}]} in time order"""
+
+LOG_TRACE = "dockhand/logTrace"
+"""params: {container, line} → {traceId?, spanId?}: the trace a log line belongs to"""
+
+GRAPH = "dockhand/graph"
+"""params: {project?} → {nodes: [name], edges: [{from, to, declared, observed, calls, errors}]}"""
+
+# --- Notifications (server → client) --------------------------------------------------------------------
+STATE_CHANGED = "dockhand/stateChanged"
+"""{projects: [name]}: container state or health changed; re-request SERVICES."""
+
+TELEMETRY_CHANGED = "dockhand/telemetryChanged"
+"""{spans: int, services: [name]}: new telemetry arrived (throttled to at most one a second)."""
+
+ENGINE_STATUS = "dockhand/engineStatus"
+"""{state: "up"|"down", error?: {message, remediation}}: the Docker Engine came or went."""
+
+# --- Commands (workspace/executeCommand) ----------------------------------------------------------------
+# Arguments: one object {project: str, service?: str, uri?: str}. Refused unless the workspace is trusted.
+CMD_UP = "dockhand.up"
+CMD_DOWN = "dockhand.down"
+CMD_START = "dockhand.start"
+CMD_STOP = "dockhand.stop"
+CMD_RESTART = "dockhand.restart"
+CMD_RECREATE = "dockhand.recreate"
+CMD_PULL = "dockhand.pull"
+CMD_BUILD = "dockhand.build"
+CMD_LOGS = "dockhand.logs"
+CMD_OPEN = "dockhand.open"
+"""dockhand.open: {url} — the client opens the URL (the server only names it)."""
