@@ -12,6 +12,7 @@ from pygls.lsp.server import LanguageServer
 
 from dockhand import __version__
 from dockhand.config import Settings
+from dockhand.observe.protocol import ObservedProtocol
 
 logger = logging.getLogger("dockhand.server")
 
@@ -20,7 +21,7 @@ class DockhandServer(LanguageServer):
     """The language server. Features read its snapshots; background tasks keep them fresh."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(name="dockhand", version=__version__)
+        super().__init__(name="dockhand", version=__version__, protocol_cls=ObservedProtocol)
         self.settings = settings
         self.trusted = False
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -1,0 +1,106 @@
+"""ObservedProtocol: pygls's LanguageServerProtocol that times every LSP message and traces it when asked.
+
+The seam is `_execute_handler`, the one place every request and notification handler (sync, async, threaded or
+generator) is started with a completion callback; `_handle_request` / `_handle_notification` name the method just
+before it. Only registered methods reach it, so the `method` label cannot be flooded by a client making names up.
+Observation starts on `initialized` (settings, including initializationOptions, are final then) and stops on
+`shutdown`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future
+from typing import Any
+
+from lsprotocol import types
+from pygls.protocol import LanguageServerProtocol
+
+from dockhand.config import Settings
+from dockhand.errors import DiagnosticError
+from dockhand.observe import metrics, tracing
+
+logger = logging.getLogger("dockhand.observe")
+
+
+class ObservedProtocol(LanguageServerProtocol):
+    """Times each handler into metrics.LSP_SECONDS and wraps it in a span when self-tracing is on."""
+
+    _announced: tuple[str, str] | None = None  # (method, kind) of the message about to be dispatched
+    _endpoint: metrics.MetricsEndpoint | None = None
+
+    def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
+        self._announced = (method_name, "request")
+        try:
+            super()._handle_request(msg_id, method_name, params)
+        finally:
+            self._announced = None
+        if method_name == types.SHUTDOWN:
+            self.stop_observing()
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        self._announced = (method_name, "notification")
+        try:
+            super()._handle_notification(method_name, params)
+        finally:
+            self._announced = None
+        if method_name == types.INITIALIZED:
+            self.start_observing(getattr(self._server, "settings", None))
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        # Nested handlers (pygls's built-in generators yield to the user's handler) are not announced: one
+        # observation per message.
+        announced, self._announced = self._announced, None
+        if announced is None:
+            super()._execute_handler(msg_id, handler, callback, args, kwargs)
+            return
+        method, kind = announced
+        started = time.perf_counter()
+        span = tracing.start_span(f"lsp {method}", {"lsp.method": method, "lsp.kind": kind})
+
+        def observed(future: Future[Any]) -> None:
+            outcome = _outcome(future)
+            metrics.LSP_SECONDS.labels(method=method, kind=kind, outcome=outcome).observe(time.perf_counter() - started)
+            tracing.end_span(span, outcome)
+            callback(future)
+
+        with tracing.current(span):
+            super()._execute_handler(msg_id, handler, observed, args, kwargs)
+
+    def start_observing(self, settings: Settings | None) -> None:
+        """Open the metrics endpoint and start self-tracing as the settings ask; a failure is a warning."""
+        if settings is None:
+            return
+        if settings.metrics_port and self._endpoint is None:
+            try:
+                self._endpoint = metrics.serve(settings.metrics_port)
+            except DiagnosticError as err:
+                logger.warning("%s — %s", err.message, err.remediation)
+        if settings.self_tracing and not tracing.enabled():
+            if settings.otlp_port:
+                tracing.configure(f"http://127.0.0.1:{settings.otlp_port}/v1/traces")
+            else:
+                logger.warning(
+                    "self-tracing is on but the OTLP receiver is off — set DOCKHAND_OTLP_PORT to a port to see "
+                    "Dockhand's own spans"
+                )
+
+    def stop_observing(self) -> None:
+        if self._endpoint is not None:
+            self._endpoint.close()
+            self._endpoint = None
+        tracing.shutdown()
+
+
+def _outcome(future: Future[Any]) -> str:
+    if future.cancelled():
+        return "cancelled"
+    return "ok" if future.exception() is None else "error"
