@@ -19,6 +19,9 @@ SECTION_KINDS: dict[str, types.SymbolKind] = {
     "configs": types.SymbolKind.Object,
 }
 MAX_DETAIL = 60
+DETAILED_SERVICES = 300
+"""Up to this many services each service also lists its keys; beyond it the outline stops at services, because
+tens of thousands of symbols cost the editor (and the event loop) far more than they help navigate."""
 
 
 def _detail(node: Node) -> str:
@@ -35,30 +38,34 @@ def _detail(node: Node) -> str:
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
-def _entry_range(key: Node, value: Node) -> types.Range:
-    """From the key to the end of its value; a block's end mark can sit at the start of the next line."""
-    end = (
-        value.span if (value.span.end_line, value.span.end_char) > (key.span.end_line, key.span.end_char) else key.span
-    )
-    end_line, end_char = end.end_line, end.end_char
-    if end_char == 0 and end_line > key.span.start_line and value.kind != "scalar":
+def _entry_range(document: ParsedDocument, key: Node, value: Node) -> types.Range:
+    """From the key to the end of its value, ending on the value's last line (not the next entry's)."""
+    value_end = (value.span.end_line, value.span.end_char)
+    end_line, end_char = max(value_end, (key.span.end_line, key.span.end_char))
+    lines = document.lines.lines
+    # A block's end mark sits where the next entry starts: end on the last line that has content instead.
+    while end_line > key.span.end_line:
+        before_end = lines[end_line][:end_char] if end_line < len(lines) else ""
+        if before_end.strip():
+            break
         end_line -= 1
-        end_char = 10_000  # clients clamp to the line's end; the next entry must not be inside this one
-        # keep LSP's range ⊇ selection invariant even if the value is empty
+        end_char = document.client_char(end_line, len(lines[end_line].rstrip()))
     return Span(key.span.start_line, key.span.start_char, end_line, end_char).to_range()
 
 
-def _service_symbol(name: str, key: Node, value: Node) -> types.DocumentSymbol:
+def _service_symbol(
+    document: ParsedDocument, name: str, key: Node, value: Node, detailed: bool
+) -> types.DocumentSymbol:
     children = [
         types.DocumentSymbol(
             name=str(child_key.value),
             kind=types.SymbolKind.Property,
-            range=_entry_range(child_key, child_value),
+            range=_entry_range(document, child_key, child_value),
             selection_range=child_key.span.to_range(),
             detail=_detail(child_value) or None,
         )
         for child_key, child_value in (value.items if value.kind == "map" else ())
-        if child_key.kind == "scalar"
+        if child_key.kind == "scalar" and detailed
     ]
     image = value.get("image") if value.kind == "map" else None
     build = value.get("build") if value.kind == "map" else None
@@ -70,10 +77,10 @@ def _service_symbol(name: str, key: Node, value: Node) -> types.DocumentSymbol:
     return types.DocumentSymbol(
         name=name,
         kind=types.SymbolKind.Class,
-        range=_entry_range(key, value),
+        range=_entry_range(document, key, value),
         selection_range=key.span.to_range(),
         detail=detail,
-        children=children,
+        children=children or None,
     )
 
 
@@ -86,15 +93,16 @@ def document_outline(document: ParsedDocument) -> list[types.DocumentSymbol]:
     for section, key, value in root.entries():
         children: list[types.DocumentSymbol] = []
         if section in SECTION_KINDS and value.kind == "map":
+            detailed = len(value.items) <= DETAILED_SERVICES
             for name, child_key, child_value in value.entries():
                 if section == "services":
-                    children.append(_service_symbol(name, child_key, child_value))
+                    children.append(_service_symbol(document, name, child_key, child_value, detailed))
                 else:
                     children.append(
                         types.DocumentSymbol(
                             name=name,
                             kind=SECTION_KINDS[section],
-                            range=_entry_range(child_key, child_value),
+                            range=_entry_range(document, child_key, child_value),
                             selection_range=child_key.span.to_range(),
                             detail=_detail(child_value) or None,
                         )
@@ -119,7 +127,7 @@ def document_outline(document: ParsedDocument) -> list[types.DocumentSymbol]:
             types.DocumentSymbol(
                 name=section,
                 kind=kind,
-                range=_entry_range(key, value),
+                range=_entry_range(document, key, value),
                 selection_range=key.span.to_range(),
                 detail=None if children else (_detail(value) or None),
                 children=children or None,
