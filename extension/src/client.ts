@@ -1,0 +1,143 @@
+// The language client: starts `python -m dockhand`, keeps its settings in sync, and answers typed requests.
+import * as vscode from 'vscode';
+import { ErrorCodes, ResponseError } from 'vscode-languageclient';
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  RevealOutputChannelOn,
+  State,
+} from 'vscode-languageclient/node';
+import { Notifications, type LifecycleTarget } from './protocol';
+import { choosePython, probePython } from './python';
+import { configurationUpdate, explicitOptions, serverOptionKeys } from './settings';
+
+export type Reply<T> = { ok: true; value: T } | { ok: false; reason: 'notRunning' | 'notServed' | 'failed'; message: string };
+export type ClientState = 'starting' | 'running' | 'stopped' | 'failed';
+
+/** Compose files the server serves, whether VS Code calls them `dockercompose` or plain `yaml`. */
+export const COMPOSE_SELECTOR = [
+  { scheme: 'file', language: 'dockercompose' },
+  { scheme: 'file', language: 'yaml', pattern: '**/{compose,docker-compose}*.{yml,yaml}' },
+];
+
+export class DockhandClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private sent: Record<string, unknown> = {};
+  private readonly keys: string[];
+  private readonly stateEmitter = new vscode.EventEmitter<ClientState>();
+  private readonly notificationEmitter = new vscode.EventEmitter<{ method: string; params: unknown }>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  readonly onNotification = this.notificationEmitter.event;
+  state: ClientState = 'stopped';
+  problem: { message: string; fix: string } | undefined;
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
+    const properties = (context.extension.packageJSON as { contributes: { configuration: { properties: Record<string, unknown> } } })
+      .contributes.configuration.properties;
+    this.keys = serverOptionKeys(properties);
+  }
+
+  async start(): Promise<boolean> {
+    this.setState('starting');
+    const choice = await choosePython();
+    const verdict = await probePython(choice.command, this.context.extensionPath);
+    if (!verdict.ok) {
+      this.problem = { message: verdict.message, fix: verdict.fix };
+      this.log.error(`${verdict.message} ${verdict.fix}`);
+      this.setState('failed');
+      return false;
+    }
+    this.problem = undefined;
+    this.log.info(`Starting the Dockhand server with ${verdict.python} (Python ${verdict.version}, dockhand ${verdict.dockhandVersion}, from the ${choice.source})`);
+    this.sent = this.options();
+    const client = new LanguageClient(
+      'dockhand',
+      'Dockhand',
+      // cwd outside the workspace: `python -m` puts the cwd on sys.path and a folder must not shadow dockhand.
+      { command: verdict.python, args: ['-m', 'dockhand'], options: { cwd: this.context.extensionPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } } },
+      {
+        documentSelector: COMPOSE_SELECTOR,
+        outputChannel: this.log,
+        traceOutputChannel: this.log,
+        revealOutputChannelOn: RevealOutputChannelOn.Never,
+        initializationOptions: { ...this.sent, trusted: vscode.workspace.isTrusted },
+      },
+    );
+    for (const method of Object.values(Notifications)) {
+      client.onNotification(method, (params: unknown) => this.notificationEmitter.fire({ method, params }));
+    }
+    client.onDidChangeState((e) => this.setState(e.newState === State.Running ? 'running' : e.newState === State.Starting ? 'starting' : 'stopped'));
+    this.client = client;
+    try {
+      await client.start();
+      return true;
+    } catch (err) {
+      this.problem = { message: `The Dockhand server did not start: ${String(err)}`, fix: 'See Output › Dockhand for its log.' };
+      this.log.error(this.problem.message);
+      this.setState('failed');
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client?.isRunning()) await client.stop(5000).catch((err: unknown) => this.log.warn(`stop: ${String(err)}`));
+    await client?.dispose().catch(() => undefined);
+    this.setState('stopped');
+  }
+
+  async restart(): Promise<boolean> {
+    await this.stop();
+    return this.start();
+  }
+
+  /** A custom request; a server that does not serve it yet answers MethodNotFound, which is not an error here. */
+  async request<T>(method: string, params: object = {}): Promise<Reply<T>> {
+    const client = this.client;
+    if (!client || client.state !== State.Running) {
+      return { ok: false, reason: 'notRunning', message: this.problem?.message ?? 'The Dockhand server is not running.' };
+    }
+    try {
+      return { ok: true, value: await client.sendRequest<T>(method, params) };
+    } catch (err) {
+      if (err instanceof ResponseError && err.code === ErrorCodes.MethodNotFound) {
+        return { ok: false, reason: 'notServed', message: `This Dockhand server does not answer ${method} yet.` };
+      }
+      return { ok: false, reason: 'failed', message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  executeServerCommand(command: string, target: LifecycleTarget): Promise<Reply<unknown>> {
+    return this.request(ExecuteCommandRequest.method, { command, arguments: [target] });
+  }
+
+  /** Push changed settings (and the trust flag) to a running server. */
+  sendConfiguration(): void {
+    if (!this.client?.isRunning()) return;
+    const current = this.options();
+    const defaults = vscode.workspace.getConfiguration('dockhand');
+    const update = configurationUpdate(this.sent, current, (key) => defaults.inspect(key)?.defaultValue);
+    this.sent = current;
+    void this.client.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: { dockhand: { ...update, trusted: vscode.workspace.isTrusted } },
+    });
+  }
+
+  private options(): Record<string, unknown> {
+    const config = vscode.workspace.getConfiguration('dockhand');
+    return explicitOptions(this.keys, (key) => config.inspect(key));
+  }
+
+  private setState(state: ClientState): void {
+    this.state = state;
+    this.stateEmitter.fire(state);
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+    this.notificationEmitter.dispose();
+  }
+}

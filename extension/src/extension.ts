@@ -1,0 +1,68 @@
+// Dockhand's entry point: one log channel, the language client, the trees, the status bar, the commands.
+import * as vscode from 'vscode';
+import { DockhandClient } from './client';
+import { registerSettingsCommands, registerStackCommands } from './commands';
+import { Notifications, type EngineStatus } from './protocol';
+import { DockhandStatus } from './status';
+import { registerViewCommands } from './viewCommands';
+import { LatencyTree } from './views/latency';
+import { ServicesTree } from './views/services';
+import { TraceView } from './views/traceView';
+import { TracesTree } from './views/traces';
+
+let client: DockhandClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel('Dockhand', { log: true });
+  client = new DockhandClient(context, log);
+  const services = new ServicesTree(client);
+  const traces = new TracesTree(client);
+  const latency = new LatencyTree(client);
+  const traceView = new TraceView(traces);
+  const status = new DockhandStatus(client);
+  services.view = vscode.window.createTreeView('dockhand.services', { treeDataProvider: services, showCollapseAll: true });
+  traces.view = vscode.window.createTreeView('dockhand.traces', { treeDataProvider: traces, showCollapseAll: true });
+  latency.view = vscode.window.createTreeView('dockhand.latency', { treeDataProvider: latency });
+  const refreshAll = (): Promise<unknown> => Promise.all([services.refresh(), traces.refresh(), latency.refresh()]);
+  const dockhand = client;
+
+  context.subscriptions.push(
+    log, client, services, traces, latency, traceView, status, services.view, traces.view, latency.view,
+    services.onDidLoad((result) => status.showServices(result)),
+    // The server pushes changes; the extension never polls.
+    client.onNotification(({ method, params }) => {
+      if (method === Notifications.stateChanged) void services.refresh();
+      if (method === Notifications.telemetryChanged) void Promise.all([traces.refresh(), latency.refresh()]);
+      if (method === Notifications.engineStatus) {
+        const engine = params as EngineStatus;
+        status.showEngine(engine.state === 'down' ? 'down' : 'up', engine.error);
+        void services.refresh();
+      }
+    }),
+    client.onDidChangeState((state) => {
+      if (state === 'running' || state === 'failed') void refreshAll();
+      if (state === 'failed' && dockhand.problem) void explainFailure(dockhand.problem, log);
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('dockhand.server.python')) void dockhand.restart();
+      else if (e.affectsConfiguration('dockhand')) dockhand.sendConfiguration();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => dockhand.sendConfiguration()),
+    vscode.commands.registerCommand('dockhand.restartServer', () => dockhand.restart()),
+    vscode.commands.registerCommand('dockhand.showLog', () => log.show()),
+    ...registerStackCommands(client, services),
+    ...registerSettingsCommands(),
+    ...registerViewCommands(client, { services, traces, latency, traceView }),
+  );
+  await client.start();
+}
+
+async function explainFailure(problem: { message: string; fix: string }, log: vscode.LogOutputChannel): Promise<void> {
+  const pick = await vscode.window.showErrorMessage(`Dockhand: ${problem.message} ${problem.fix}`, 'Open Settings', 'Show Log');
+  if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'dockhand.server.python');
+  if (pick === 'Show Log') log.show();
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+}

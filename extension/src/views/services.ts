@@ -1,0 +1,106 @@
+// Services tree: compose projects → services (state, health, URLs) → URLs and dependencies.
+import * as vscode from 'vscode';
+import type { Reply } from '../client';
+import { serviceDescription, serviceIcon } from '../format';
+import { Requests, type ProjectInfo, type ServiceInfo, type ServicesResult } from '../protocol';
+import { RequestTree, themeIcon } from './common';
+
+export type ServiceNode =
+  | { kind: 'project'; project: ProjectInfo }
+  | { kind: 'service'; project: ProjectInfo; service: ServiceInfo }
+  | { kind: 'url'; label: string; url: string }
+  | { kind: 'dependency'; project: ProjectInfo; name: string };
+
+export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
+  protected fetch(): Promise<Reply<ServicesResult>> {
+    return this.client.request<ServicesResult>(Requests.services);
+  }
+
+  protected emptyMessage(data: ServicesResult): string | undefined {
+    if (data.engine.state === 'down') {
+      const error = data.engine.error;
+      return error ? `Docker: ${error.message} — ${error.remediation}` : 'The Docker Engine is not reachable.';
+    }
+    return data.projects.length ? undefined : 'No compose project found in this workspace.';
+  }
+
+  get snapshot(): ServicesResult | undefined {
+    return this.data;
+  }
+
+  /** The service's declaration in its compose file, for "go to service" from a trace span. */
+  findService(name: string): { project: ProjectInfo; service: ServiceInfo } | undefined {
+    for (const project of this.data?.projects ?? []) {
+      const service = project.services.find((s) => s.name === name);
+      if (service) return { project, service };
+    }
+    return undefined;
+  }
+
+  getChildren(node?: ServiceNode): ServiceNode[] {
+    if (!node) {
+      return (this.data?.projects ?? []).map((project) => ({ kind: 'project', project }));
+    }
+    if (node.kind === 'project') {
+      return node.project.services.map((service) => ({ kind: 'service', project: node.project, service }));
+    }
+    if (node.kind === 'service') {
+      const urls: ServiceNode[] = node.service.urls.map((u) => ({ kind: 'url', label: u.label, url: u.url }));
+      const deps: ServiceNode[] = node.service.dependsOn.map((name) => ({ kind: 'dependency', project: node.project, name }));
+      return [...urls, ...deps];
+    }
+    return [];
+  }
+
+  getTreeItem(node: ServiceNode): vscode.TreeItem {
+    const collapsed = vscode.TreeItemCollapsibleState;
+    switch (node.kind) {
+      case 'project': {
+        const item = new vscode.TreeItem(node.project.name, collapsed.Expanded);
+        item.description = node.project.workingDir;
+        item.iconPath = themeIcon('layers');
+        item.contextValue = 'project';
+        item.id = `project:${node.project.name}`;
+        return item;
+      }
+      case 'service': {
+        const s = node.service;
+        const hasChildren = s.urls.length + s.dependsOn.length > 0;
+        const item = new vscode.TreeItem(s.name, hasChildren ? collapsed.Collapsed : collapsed.None);
+        const icon = serviceIcon(s);
+        item.description = serviceDescription(s);
+        item.iconPath = themeIcon(icon.id, icon.color);
+        item.contextValue = 'service';
+        item.id = `service:${node.project.name}/${s.name}`;
+        item.tooltip = serviceTooltip(s);
+        if (s.uri) item.command = { command: 'dockhand.view.revealService', title: 'Go to service', arguments: [node] };
+        return item;
+      }
+      case 'url': {
+        const item = new vscode.TreeItem(node.url, collapsed.None);
+        item.description = node.label !== node.url ? node.label : undefined;
+        item.iconPath = themeIcon('link-external');
+        item.contextValue = 'url';
+        item.command = { command: 'dockhand.view.openUrl', title: 'Open', arguments: [node] };
+        return item;
+      }
+      case 'dependency': {
+        const item = new vscode.TreeItem(`depends on ${node.name}`, collapsed.None);
+        item.iconPath = themeIcon('arrow-right');
+        item.contextValue = 'dependency';
+        return item;
+      }
+    }
+  }
+}
+
+function serviceTooltip(s: ServiceInfo): vscode.MarkdownString {
+  const lines = [
+    `**${s.name}** — ${serviceDescription(s)}`,
+    `image \`${s.image || '?'}\` · restarts ${s.restarts}${s.startedAt ? ` · started ${s.startedAt}` : ''}`,
+  ];
+  if (s.lastError) lines.push(`$(warning) ${s.lastError}`);
+  const md = new vscode.MarkdownString(lines.join('\n\n'), true);
+  md.isTrusted = false; // service data comes from containers: never run command links found in it
+  return md;
+}
