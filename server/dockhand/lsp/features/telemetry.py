@@ -1,0 +1,293 @@
+"""Traces, latency, trace ↔ log correlation and the call graph over LSP.
+
+Serves: dockhand/traces, dockhand/trace, dockhand/latency, dockhand/traceLogs, dockhand/logTrace, dockhand/graph
+(requests; shapes in lsp/protocol.py) and dockhand/telemetryChanged (notification, at most one a second).
+Starts the telemetry hub on `initialized`: the machine's OTLP receiver (or a Jaeger/Zipkin/Tempo poller), log
+followers for the workspace's containers, Actuator Prometheus scrapes. Handlers run the hub's blocking queries in
+worker threads, so the event loop never waits on SQLite. For the hover: `service_latency_summary`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from typing import Any
+
+import httpx
+from lsprotocol import types
+
+from dockhand.errors import DiagnosticError
+from dockhand.lsp import protocol
+from dockhand.lsp.server import DockhandServer
+from dockhand.telemetry import graph
+from dockhand.telemetry.hub import Telemetry
+from dockhand.telemetry.log_follower import FollowTarget
+from dockhand.telemetry.providers import TraceProvider, create_provider
+
+logger = logging.getLogger("dockhand.telemetry.lsp")
+
+SOURCE = "dockhand (traces)"
+POLL_S = 1.0  # tail of the store, and the notification throttle
+MAINTAIN_S = 10.0
+PROVIDER_POLL_S = 15.0
+DEFAULT_WINDOW_S = 300.0
+
+_HUBS: weakref.WeakKeyDictionary[DockhandServer, Telemetry] = weakref.WeakKeyDictionary()
+
+
+def telemetry_of(server: DockhandServer) -> Telemetry | None:
+    """The server's telemetry hub (None before `initialized`)."""
+    return _HUBS.get(server)
+
+
+def service_latency_summary(
+    telemetry: Telemetry | None, service: str, window_s: float = DEFAULT_WINDOW_S
+) -> dict[str, Any] | None:
+    """Recent p50/p95 (ms), error rate and count of a service's server spans — pure, in-memory, for the hover.
+
+    `{"p50Ms", "p95Ms", "errorRate", "count", "windowS"}` or None when the service sent no spans in the window.
+    """
+    if telemetry is None:
+        return None
+    row = telemetry.latency.service_summary(service, window_s, time.time_ns())
+    if row is None:
+        return None
+    return {
+        "p50Ms": row.p50_ms,
+        "p95Ms": row.p95_ms,
+        "errorRate": row.error_rate,
+        "count": row.count,
+        "windowS": window_s,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands custom-request params over as namedtuples: back to dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _params(params: Any) -> dict[str, Any]:
+    plain = _plain(params)
+    return plain if isinstance(plain, dict) else {}
+
+
+def _declared(server: DockhandServer, project: str | None) -> dict[str, list[str]]:
+    """service → depends_on from the live state (every project when none is named)."""
+    live = getattr(server, "live", None)
+    if live is None:
+        return {}
+    declared: dict[str, list[str]] = {}
+    for name, info in live.store.snapshot.projects.items():
+        if project is None or name == project:
+            for decl in info.services:
+                declared.setdefault(decl.name, []).extend(decl.depends_on)
+    return declared
+
+
+class TelemetryRuntime:
+    """Background loops of one server around its hub."""
+
+    def __init__(self, server: DockhandServer) -> None:
+        self.server = server
+        self.hub: Telemetry | None = None
+        self.provider: TraceProvider | None = None
+        self._started = asyncio.Event()
+        self._launched = False
+        self._observed: list[graph.Call] = []
+
+    async def hub_ready(self) -> Telemetry:
+        """The hub, once started (requests that arrive earlier wait for it; the first one starts it if need be)."""
+        if not self._launched:
+            self.start()
+        await self._started.wait()
+        assert self.hub is not None
+        return self.hub
+
+    def start(self) -> None:
+        """Called on `initialized`: start everything in the background."""
+        if self._launched:
+            return
+        self._launched = True
+        self.server.run_task(self._run(), "telemetry")
+
+    def stop(self) -> None:
+        if self.hub is not None:
+            self.hub.stop()
+
+    async def _run(self) -> None:
+        settings = self.server.settings
+        hub = Telemetry(settings)
+        try:
+            await asyncio.to_thread(hub.start)
+        except Exception as exc:
+            logger.error("telemetry store unavailable: %s", exc)
+        self.hub = hub
+        _HUBS[self.server] = hub
+        self._started.set()
+        if hub.error is not None:
+            self._warn(hub.error)
+        try:
+            self.provider = create_provider(settings.trace_provider, settings.trace_url)
+        except DiagnosticError as err:
+            self._warn(err)
+        sources = getattr(self.server, "diagnostic_sources", None)
+        if isinstance(sources, list):
+            sources.append(self.diagnostics)
+        self.server.run_task(self._maintain_loop(hub), "telemetry-maintain")
+        self.server.run_task(self._sources_loop(hub), "telemetry-sources")
+        if self.provider is not None:
+            self.server.run_task(self._provider_loop(hub, self.provider), "telemetry-provider")
+        await self._poll_loop(hub)
+
+    def _warn(self, err: DiagnosticError) -> None:
+        logger.warning("%s — %s", err.message, err.remediation)
+        self.server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"{err.message}. {err.remediation}")
+        )
+
+    async def _poll_loop(self, hub: Telemetry) -> None:
+        """Tail the store; announce new data at most once per POLL_S."""
+        while True:
+            try:
+                count, services = await asyncio.to_thread(hub.poll)
+            except Exception as exc:
+                logger.debug("telemetry poll failed: %s", exc)
+                count, services = 0, []
+            if count:
+                self.server.protocol.notify(protocol.TELEMETRY_CHANGED, {"spans": count, "services": services})
+            await asyncio.sleep(POLL_S)
+
+    async def _maintain_loop(self, hub: Telemetry) -> None:
+        while True:
+            await asyncio.sleep(MAINTAIN_S)
+            try:
+                await asyncio.to_thread(hub.maintain)
+            except Exception as exc:
+                logger.warning("telemetry maintenance failed: %s", exc)
+            if hub.observed != self._observed:
+                self._observed = list(hub.observed)
+                refresh = getattr(self.server, "refresh_diagnostics", None)
+                if callable(refresh):
+                    refresh()
+
+    async def _sources_loop(self, hub: Telemetry) -> None:
+        """Follow the logs of the workspace's running containers and scrape their Actuator Prometheus endpoint."""
+        async with httpx.AsyncClient(timeout=self.server.settings.health_timeout_s) as client:
+            while True:
+                live = getattr(self.server, "live", None)
+                if live is not None:
+                    snapshot = live.store.snapshot
+                    running = [c for c in snapshot.containers.values() if c.running and c.project in snapshot.projects]
+                    targets = [FollowTarget(c.id, c.service, c.name) for c in running]
+                    await asyncio.to_thread(hub.follow, targets)
+                    await self._scrape(hub, client, snapshot)
+                await asyncio.sleep(self.server.settings.health_interval_s)
+
+    async def _scrape(self, hub: Telemetry, client: httpx.AsyncClient, snapshot: Any) -> None:
+        scraped: set[str] = set()
+        for container_id, health in snapshot.actuator.items():
+            container = snapshot.containers.get(container_id)
+            if container is None or container.service in scraped or "/actuator/health" not in health.url:
+                continue
+            scraped.add(container.service)  # one replica per service: counters of replicas do not add up here
+            url = health.url.split("/actuator/health")[0] + "/actuator/prometheus"
+            try:
+                response = await client.get(url)
+                if response.status_code == 200:
+                    hub.add_scrape(container.service, response.text)
+            except (httpx.HTTPError, ValueError) as exc:
+                logger.debug("prometheus scrape of %s failed: %s", url, exc)
+
+    async def _provider_loop(self, hub: Telemetry, provider: TraceProvider) -> None:
+        """Copy recent traces from the configured backend into the store, so every view works the same."""
+        since = time.time_ns() - int(DEFAULT_WINDOW_S * 1e9)
+        while True:
+            now = time.time_ns()
+            try:
+                spans = await provider.search(None, None, 0.0, since, now, 50)
+                if hub.store is not None:
+                    await asyncio.to_thread(hub.store.add_spans, spans)
+                since = now - 5_000_000_000  # overlap a little: spans land late; duplicates are ignored
+            except DiagnosticError as err:
+                logger.warning("%s", err)
+            await asyncio.sleep(PROVIDER_POLL_S)
+
+    def diagnostics(self, uri: str) -> list[types.Diagnostic]:
+        """Information on a service that calls another it does not declare in depends_on (pure over snapshots)."""
+        live = getattr(self.server, "live", None)
+        view = live.view(uri) if live is not None and self.hub is not None else None
+        if view is None or self.hub is None:
+            return []
+        declared = {name: view.depends_on(name) for name in view.services}
+        out = []
+        for edge in graph.undeclared_calls(self.hub.observed, declared):
+            out.append(
+                types.Diagnostic(
+                    view.services[edge.caller],
+                    graph.undeclared_message(edge),
+                    types.DiagnosticSeverity.Information,
+                    code="undeclared-call",
+                    source=SOURCE,
+                )
+            )
+        return out
+
+
+def register(server: DockhandServer) -> None:
+    """Wire the telemetry requests and start the runtime on `initialized`."""
+    runtime = TelemetryRuntime(server)
+    hooks = getattr(server, "on_initialized", None)
+    if isinstance(hooks, list):
+        hooks.append(runtime.start)
+        getattr(server, "on_shutdown", []).append(runtime.stop)
+
+    async def run(fn: Any, *args: Any) -> Any:
+        await runtime.hub_ready()
+        return await asyncio.to_thread(fn, *args)
+
+    @server.feature(protocol.TRACES)
+    async def on_traces(ls: DockhandServer, params: Any) -> dict[str, Any]:
+        hub = await runtime.hub_ready()
+        return dict(await run(hub.traces, _params(params)))
+
+    @server.feature(protocol.TRACE)
+    async def on_trace(ls: DockhandServer, params: Any) -> dict[str, Any] | None:
+        hub = await runtime.hub_ready()
+        trace_id = str(_params(params).get("traceId", ""))
+        found = await run(hub.trace, trace_id)
+        if found is None and runtime.provider is not None and trace_id:
+            try:  # not copied yet: ask the backend directly
+                spans = await runtime.provider.trace(trace_id)
+                if spans and hub.store is not None:
+                    await run(hub.store.add_spans, spans)
+                    found = await run(hub.trace, trace_id)
+            except DiagnosticError as err:
+                logger.warning("%s", err)
+        return found  # type: ignore[no-any-return]
+
+    @server.feature(protocol.LATENCY)
+    async def on_latency(ls: DockhandServer, params: Any) -> dict[str, Any]:
+        hub = await runtime.hub_ready()
+        p = _params(params)
+        rows = await run(hub.latency_rows, float(p.get("windowS") or DEFAULT_WINDOW_S), p.get("service") or None)
+        return {"rows": [r.to_payload() for r in rows]}
+
+    @server.feature(protocol.TRACE_LOGS)
+    async def on_trace_logs(ls: DockhandServer, params: Any) -> dict[str, Any]:
+        hub = await runtime.hub_ready()
+        return {"lines": await run(hub.trace_logs, str(_params(params).get("traceId", "")))}
+
+    @server.feature(protocol.LOG_TRACE)
+    def on_log_trace(ls: DockhandServer, params: Any) -> dict[str, str]:
+        return Telemetry.log_trace(str(_params(params).get("line", "")))
+
+    @server.feature(protocol.GRAPH)
+    async def on_graph(ls: DockhandServer, params: Any) -> dict[str, Any]:
+        hub = await runtime.hub_ready()
+        return hub.graph(_declared(ls, _params(params).get("project") or None))

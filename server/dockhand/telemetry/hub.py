@@ -1,0 +1,202 @@
+"""Telemetry: the store, the machine-wide receiver (or a provider), latency rollups, log followers — one object.
+
+Every method here may block (SQLite, HTTP, Docker): the LSP feature calls them from worker threads, and the
+hover reads only the in-memory rollups (`latency.service_summary`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dockhand.config import Settings
+from dockhand.errors import DiagnosticError
+from dockhand.telemetry import graph
+from dockhand.telemetry.latency import LatencyRow, SpanLatency
+from dockhand.telemetry.log_follower import FollowTarget, LogFollowers
+from dockhand.telemetry.logs import LogCorrelator, extract_trace
+from dockhand.telemetry.model import Decoded
+from dockhand.telemetry.otlp import Receiver, probe_owner
+from dockhand.telemetry.prometheus import ScrapeHistory, rows_from_histograms
+from dockhand.telemetry.store import STORE_FILE, TelemetryStore
+
+logger = logging.getLogger("dockhand.telemetry")
+
+GRAPH_WINDOW_S = 900.0
+
+
+def port_taken(port: int) -> DiagnosticError:
+    """Another program (not Dockhand) holds the OTLP port."""
+    return DiagnosticError(
+        f"OTLP port {port} is taken by another program, so Dockhand's receiver is off",
+        "Stop that program (an OpenTelemetry Collector or Jaeger?) and point your services at it instead with "
+        "DOCKHAND_TRACE_PROVIDER, or give Dockhand another port with DOCKHAND_OTLP_PORT.",
+        "otlp-port-taken",
+    )
+
+
+class Telemetry:
+    """One per language server; several servers share the machine's receiver and store file."""
+
+    def __init__(self, settings: Settings, docker_factory: Callable[[], Any] | None = None) -> None:
+        self.settings = settings
+        self.latency = SpanLatency(settings.telemetry_max_age_s)
+        self.logs = LogCorrelator(settings.log_correlation_lines, settings.log_correlation_window_s)
+        self.followers = LogFollowers(self.logs, docker_factory or _docker_client)
+        self.scrapes: dict[str, ScrapeHistory] = {}
+        self.store: TelemetryStore | None = None
+        self.receiver: Receiver | None = None
+        self.error: DiagnosticError | None = None
+        self.observed: list[graph.Call] = []
+        self._cursor = 0
+
+    # --- life -------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the store and take (or find) the machine's receiver. Blocking: call from a thread."""
+        s = self.settings
+        self.store = self._open_store(s.telemetry_path)
+        if s.trace_provider != "otlp" or s.otlp_port == 0:
+            return
+        self.receiver = Receiver(s.otlp_host, s.otlp_port, s.otlp_max_body_bytes, self._sink, str(self.store.path))
+        if self.receiver.start():
+            return
+        info = probe_owner(s.otlp_port)
+        if info is None:
+            self.error = port_taken(s.otlp_port)
+            logger.warning("%s", self.error)
+            return
+        owner_store = Path(str(info.get("store", "")))
+        logger.info("sharing the OTLP receiver of another Dockhand server (store %s)", owner_store)
+        if owner_store.name == STORE_FILE and owner_store != self.store.path:
+            self.store.close()
+            self.store = self._open_store(owner_store.parent)
+
+    def _open_store(self, directory: Path) -> TelemetryStore:
+        s = self.settings
+        return TelemetryStore(
+            directory, max_age_s=s.telemetry_max_age_s, max_spans=s.telemetry_max_spans, max_bytes=s.telemetry_max_bytes
+        )
+
+    def stop(self) -> None:
+        """Close the receiver, followers and store."""
+        if self.receiver is not None:
+            self.receiver.stop()
+        self.followers.stop()
+        if self.store is not None:
+            self.store.close()
+
+    @property
+    def owner(self) -> bool:
+        """Whether this process runs the machine's receiver."""
+        return self.receiver is not None and self.receiver.owner
+
+    def _sink(self, decoded: Decoded) -> None:
+        store = self.store
+        if store is None:
+            raise RuntimeError("telemetry store is not open yet")
+        store.add_spans(decoded.spans)
+        store.add_logs(decoded.logs)
+
+    # --- periodic work (threads) ---------------------------------------------------------------------------
+
+    def poll(self) -> tuple[int, list[str]]:
+        """Fold spans stored since the last poll (by any server) into the rollups: (how many, which services)."""
+        if self.store is None:
+            return 0, []
+        total, services = 0, set[str]()
+        while True:
+            rows = self.store.spans_after(self._cursor)
+            if not rows:
+                break
+            self._cursor = rows[-1][0]
+            self.latency.add_rows(rows)
+            total += len(rows)
+            services.update(r[1] for r in rows)
+        return total, sorted(services)
+
+    def maintain(self) -> None:
+        """Retention (owner), takeover of a vanished owner's port, new bridge gateways, pruning, graph refresh."""
+        now = time.time_ns()
+        if self.receiver is not None:
+            self.receiver.start()  # binds gateways of new networks; takes the port over if its owner left
+        if self.store is not None:
+            if self.owner:
+                self.store.enforce_retention(now)
+            self.observed = self.store.observed_calls(now - int(GRAPH_WINDOW_S * 1e9))
+        self.latency.prune(now)
+        self.logs.prune(now)
+
+    def follow(self, targets: Iterable[FollowTarget]) -> None:
+        """Follow the logs of exactly these containers."""
+        self.followers.sync(targets)
+
+    def add_scrape(self, service: str, text: str, time_s: float | None = None) -> None:
+        """Record an /actuator/prometheus scrape of a service."""
+        history = self.scrapes.setdefault(service, ScrapeHistory(self.settings.telemetry_max_age_s))
+        history.add(time.time() if time_s is None else time_s, text)
+
+    # --- queries (payloads of lsp/protocol.py) --------------------------------------------------------------
+
+    def traces(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """dockhand/traces."""
+        if self.store is None:
+            return {"traces": []}
+        found = self.store.traces(
+            service=params.get("service") or None,
+            operation=params.get("operation") or None,
+            min_duration_ms=float(params.get("minDurationMs") or 0),
+            limit=int(params.get("limit") or 50),
+        )
+        return {"traces": [t.to_payload() for t in found]}
+
+    def trace(self, trace_id: str) -> dict[str, Any] | None:
+        """dockhand/trace (None when unknown)."""
+        spans = self.store.trace(trace_id) if self.store is not None else []
+        if not spans:
+            return None
+        return {"traceId": trace_id.lower(), "spans": [s.to_payload() for s in spans]}
+
+    def latency_rows(self, window_s: float, service: str | None = None) -> list[LatencyRow]:
+        """dockhand/latency rows: spans first, then Prometheus histograms."""
+        now = time.time()
+        rows = self.latency.table(window_s, int(now * 1e9), service)
+        for name, history in sorted(self.scrapes.items()):
+            if service is None or name == service:
+                rows.extend(rows_from_histograms(name, history.window(window_s, now)))
+        return rows
+
+    def trace_logs(self, trace_id: str) -> list[dict[str, Any]]:
+        """dockhand/traceLogs: container lines and OTLP log records of a trace, in time order."""
+        lines = [(line.time_ns, line.to_payload()) for line in self.logs.lines_for_trace(trace_id)]
+        if self.store is not None:
+            for r in self.store.logs_for_trace(trace_id):
+                payload = {"service": r.service, "container": "", "timestamp": str(r.time_ns), "line": r.body}
+                payload["traceId"] = r.trace_id
+                if r.span_id:
+                    payload["spanId"] = r.span_id
+                lines.append((r.time_ns, payload))
+        lines.sort(key=lambda item: item[0])
+        return [payload for _, payload in lines]
+
+    @staticmethod
+    def log_trace(line: str) -> dict[str, str]:
+        """dockhand/logTrace: the trace a log line carries."""
+        found = extract_trace(line)
+        if found is None:
+            return {}
+        return {"traceId": found[0], **({"spanId": found[1]} if found[1] else {})}
+
+    def graph(self, declared: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+        """dockhand/graph over the last GRAPH_WINDOW_S of traces, merged with declared depends_on."""
+        nodes, edges = graph.merge(self.observed, declared)
+        return {"nodes": nodes, "edges": [e.to_payload() for e in edges]}
+
+
+def _docker_client() -> Any:
+    import docker
+
+    return docker.from_env(timeout=30)

@@ -1,0 +1,193 @@
+"""Latency tables from server spans: per-minute log-bucketed histograms per (service, operation), ~1% accurate.
+
+Spans are folded into the histograms as they are stored (the hub tails the store), so a table over a million
+spans merges a few hundred small histograms instead of sorting a million durations.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockhand.telemetry.model import SERVER_KINDS, STATUS_ERROR
+
+GAMMA = 1.02  # bucket i holds durations in [GAMMA**i, GAMMA**(i+1)) ns → quantiles within ±1%
+_LOG_GAMMA = math.log(GAMMA)
+MINUTE_NS = 60 * 1_000_000_000
+MAX_OPERATIONS = 5000  # (service, operation) keys kept; beyond that, spans count under "(other)"
+OTHER = "(other)"
+
+
+@dataclass(frozen=True)
+class LatencyRow:
+    """One row of the latency table; `source` says where it comes from ("spans" or "prometheus")."""
+
+    service: str
+    operation: str
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    count: int
+    error_rate: float
+    source: str
+    mean_ms: float | None = None
+    max_ms: float | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The dockhand/latency row shape."""
+        payload: dict[str, Any] = {
+            "service": self.service,
+            "operation": self.operation,
+            "p50Ms": self.p50_ms,
+            "p95Ms": self.p95_ms,
+            "p99Ms": self.p99_ms,
+            "count": self.count,
+            "errorRate": self.error_rate,
+            "source": self.source,
+        }
+        if self.mean_ms is not None:
+            payload["meanMs"] = self.mean_ms
+        if self.max_ms is not None:
+            payload["maxMs"] = self.max_ms
+        return payload
+
+
+@dataclass
+class Histogram:
+    """Counts per log bucket, plus totals."""
+
+    buckets: dict[int, int] = field(default_factory=dict)
+    count: int = 0
+    errors: int = 0
+    total_ns: int = 0
+    max_ns: int = 0
+
+    def add(self, duration_ns: int, error: bool) -> None:
+        index = int(math.log(max(duration_ns, 1)) / _LOG_GAMMA)
+        self.buckets[index] = self.buckets.get(index, 0) + 1
+        self.count += 1
+        self.errors += error
+        self.total_ns += duration_ns
+        self.max_ns = max(self.max_ns, duration_ns)
+
+    def merge(self, other: Histogram) -> None:
+        for index, n in other.buckets.items():
+            self.buckets[index] = self.buckets.get(index, 0) + n
+        self.count += other.count
+        self.errors += other.errors
+        self.total_ns += other.total_ns
+        self.max_ns = max(self.max_ns, other.max_ns)
+
+    def quantiles(self, qs: Iterable[float]) -> list[float | None]:
+        """Nearest-rank quantiles in ms (each bucket's geometric midpoint, capped at the true maximum)."""
+        if not self.count:
+            return [None for _ in qs]
+        ordered = sorted(self.buckets.items())
+        out: list[float | None] = []
+        for q in qs:
+            rank = max(1, math.ceil(q * self.count))
+            seen = 0
+            for index, n in ordered:
+                seen += n
+                if seen >= rank:
+                    out.append(min(GAMMA ** (index + 0.5), self.max_ns) / 1e6)
+                    break
+        return out
+
+
+def quantiles_ms(durations_ns: Iterable[int], qs: Iterable[float] = (0.5, 0.95, 0.99)) -> list[float | None]:
+    """Quantiles of a list of durations, the same way the table computes them (for providers and tests)."""
+    histogram = Histogram()
+    for d in durations_ns:
+        histogram.add(d, False)
+    return histogram.quantiles(qs)
+
+
+class SpanLatency:
+    """Per-minute histograms of server-span durations, keyed by (service, operation). Thread-safe."""
+
+    def __init__(self, max_age_s: float = 3600.0) -> None:
+        self.max_age_s = max_age_s
+        self._minutes: dict[tuple[str, str], dict[int, Histogram]] = {}
+        self._lock = threading.Lock()
+
+    def add_rows(self, rows: Iterable[tuple[Any, str, str, int, int, int, int]]) -> int:
+        """Fold (id, service, name, kind, start_ns, duration_ns, status) rows in; returns server spans added."""
+        added = 0
+        with self._lock:
+            for _, service, name, kind, start_ns, duration_ns, status in rows:
+                if kind not in SERVER_KINDS:
+                    continue
+                key = (service, name)
+                per_minute = self._minutes.get(key)
+                if per_minute is None:
+                    if len(self._minutes) >= MAX_OPERATIONS:
+                        key = (service, OTHER)
+                    per_minute = self._minutes.setdefault(key, {})
+                minute = start_ns // MINUTE_NS
+                histogram = per_minute.get(minute)
+                if histogram is None:
+                    histogram = per_minute[minute] = Histogram()
+                histogram.add(duration_ns, status == STATUS_ERROR)
+                added += 1
+        return added
+
+    def prune(self, now_ns: int) -> None:
+        """Forget minutes older than the retention age (memory stays bounded)."""
+        oldest = (now_ns - int(self.max_age_s * 1e9)) // MINUTE_NS
+        with self._lock:
+            for key in list(self._minutes):
+                per_minute = self._minutes[key]
+                for minute in [m for m in per_minute if m < oldest]:
+                    del per_minute[minute]
+                if not per_minute:
+                    del self._minutes[key]
+
+    def _merged(self, window_s: float, now_ns: int, service: str | None) -> dict[tuple[str, str], Histogram]:
+        first = (now_ns - int(window_s * 1e9)) // MINUTE_NS
+        merged: dict[tuple[str, str], Histogram] = {}
+        with self._lock:
+            for key, per_minute in self._minutes.items():
+                if service is not None and key[0] != service:
+                    continue
+                for minute, histogram in per_minute.items():
+                    if minute >= first:
+                        merged.setdefault(key, Histogram()).merge(histogram)
+        return merged
+
+    def table(self, window_s: float, now_ns: int, service: str | None = None) -> list[LatencyRow]:
+        """Rows per (service, operation) over the last `window_s` seconds (minute resolution), sorted."""
+        rows = []
+        for (svc, operation), h in sorted(self._merged(window_s, now_ns, service).items()):
+            p50, p95, p99 = h.quantiles((0.5, 0.95, 0.99))
+            rows.append(
+                LatencyRow(
+                    svc,
+                    operation,
+                    p50,
+                    p95,
+                    p99,
+                    h.count,
+                    h.errors / h.count,
+                    "spans",
+                    h.total_ns / h.count / 1e6,
+                    h.max_ns / 1e6,
+                )
+            )
+        return rows
+
+    def service_summary(self, service: str, window_s: float, now_ns: int) -> LatencyRow | None:
+        """All operations of one service folded together (the hover's line), or None without data."""
+        total = Histogram()
+        for h in self._merged(window_s, now_ns, service).values():
+            total.merge(h)
+        if not total.count:
+            return None
+        p50, p95, p99 = total.quantiles((0.5, 0.95, 0.99))
+        return LatencyRow(
+            service, "*", p50, p95, p99, total.count, total.errors / total.count, "spans",
+            total.total_ns / total.count / 1e6, total.max_ns / 1e6,
+        )  # fmt: skip

@@ -1,0 +1,104 @@
+"""Latency tables: span histograms against known distributions, Prometheus histograms against known buckets."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import pytest
+
+from dockhand.telemetry.latency import MINUTE_NS, SpanLatency, quantiles_ms
+from dockhand.telemetry.prometheus import ScrapeHistory, parse_http_histograms, rows_from_histograms
+
+NOW = time.time_ns()
+
+
+def exact(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[math.ceil(q * len(ordered)) - 1] / 1e6  # nearest rank
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_span_quantiles_are_within_one_percent_of_exact(seed: int) -> None:
+    rng = random.Random(seed)
+    durations = [int(rng.lognormvariate(16, 1.0)) for _ in range(20_000)]  # median ≈ 9 ms, long tail
+    p50, p95, p99 = quantiles_ms(durations)
+    for got, q in ((p50, 0.5), (p95, 0.95), (p99, 0.99)):
+        assert got is not None
+        assert abs(got - exact(durations, q)) / exact(durations, q) < 0.011
+
+
+def test_uniform_distribution_quantiles() -> None:
+    durations = [i * 1_000_000 for i in range(1, 1001)]  # 1..1000 ms
+    p50, p95, p99 = quantiles_ms(durations)
+    assert p50 == pytest.approx(500, rel=0.011)
+    assert p95 == pytest.approx(950, rel=0.011)
+    assert p99 == pytest.approx(990, rel=0.011)
+
+
+def test_table_counts_server_spans_per_operation_in_the_window() -> None:
+    latency = SpanLatency()
+    rows = []
+    for i in range(100):
+        rows.append((i, "orders", "GET /orders", 2, NOW - 30 * 1_000_000_000, (i + 1) * 1_000_000, 2 if i < 5 else 0))
+    rows.append((200, "orders", "SELECT", 3, NOW, 5_000_000, 0))  # a client span: not a request served
+    rows.append((201, "orders", "GET /orders", 2, NOW - 30 * MINUTE_NS, 999_000_000, 0))  # outside a 5 min window
+    latency.add_rows(rows)
+    table = latency.table(300, NOW)
+    assert len(table) == 1
+    row = table[0]
+    assert (row.service, row.operation, row.count, row.source) == ("orders", "GET /orders", 100, "spans")
+    assert row.error_rate == 0.05
+    assert row.p50_ms == pytest.approx(50, rel=0.011) and row.p99_ms == pytest.approx(99, rel=0.011)
+    assert latency.table(3600, NOW)[0].count == 101
+    summary = latency.service_summary("orders", 300, NOW)
+    assert summary is not None and summary.count == 100
+    latency.prune(NOW + 2 * 3600 * 1_000_000_000)
+    assert latency.table(10**9, NOW) == []
+
+
+SCRAPE = """\
+# HELP http_server_requests_seconds
+# TYPE http_server_requests_seconds histogram
+http_server_requests_seconds_bucket{method="GET",outcome="SUCCESS",status="200",uri="/orders",le="0.005"} 10
+http_server_requests_seconds_bucket{method="GET",outcome="SUCCESS",status="200",uri="/orders",le="0.01"} 50
+http_server_requests_seconds_bucket{method="GET",outcome="SUCCESS",status="200",uri="/orders",le="0.05"} 90
+http_server_requests_seconds_bucket{method="GET",outcome="SUCCESS",status="200",uri="/orders",le="+Inf"} 90
+http_server_requests_seconds_count{method="GET",outcome="SUCCESS",status="200",uri="/orders"} 90
+http_server_requests_seconds_sum{method="GET",outcome="SUCCESS",status="200",uri="/orders"} 0.9
+http_server_requests_seconds_bucket{method="GET",outcome="SERVER_ERROR",status="500",uri="/orders",le="0.005"} 0
+http_server_requests_seconds_bucket{method="GET",outcome="SERVER_ERROR",status="500",uri="/orders",le="0.01"} 0
+http_server_requests_seconds_bucket{method="GET",outcome="SERVER_ERROR",status="500",uri="/orders",le="0.05"} 10
+http_server_requests_seconds_bucket{method="GET",outcome="SERVER_ERROR",status="500",uri="/orders",le="+Inf"} 10
+http_server_requests_seconds_count{method="GET",outcome="SERVER_ERROR",status="500",uri="/orders"} 10
+http_server_requests_seconds_sum{method="GET",outcome="SERVER_ERROR",status="500",uri="/orders"} 0.3
+# HELP http_server_requests_seconds_max
+# TYPE http_server_requests_seconds_max gauge
+http_server_requests_seconds_max{method="GET",outcome="SUCCESS",status="200",uri="/orders"} 0.04
+http_server_requests_seconds_max{method="GET",outcome="SERVER_ERROR",status="500",uri="/orders"} 0.045
+"""
+
+
+def test_prometheus_histogram_quantiles_mean_max_and_errors() -> None:
+    histograms = parse_http_histograms(SCRAPE)
+    h = histograms["GET /orders"]
+    assert h.count == 100 and h.errors == 10
+    (row,) = rows_from_histograms("orders", histograms)
+    assert row.source == "prometheus" and row.count == 100 and row.error_rate == 0.1
+    # rank 50 of 100 is the last of the (0.005, 0.01] bucket (cumulative 10 → 50): 10 ms exactly.
+    assert row.p50_ms == pytest.approx(10.0)
+    # rank 95 lies in (0.01, 0.05] holding 50 → 100: 0.01 + 0.04 * 45/50 = 46 ms (histogram_quantile's answer).
+    assert row.p95_ms == pytest.approx(46.0)
+    assert row.mean_ms == pytest.approx(12.0) and row.max_ms == pytest.approx(45.0)
+    assert h.bucket_of(0.046) == (0.01, 0.05)
+
+
+def test_prometheus_window_is_the_increase_between_scrapes() -> None:
+    history = ScrapeHistory()
+    history.add(1000.0, SCRAPE)
+    doubled = SCRAPE.replace("} 10\n", "} 20\n").replace("} 50\n", "} 100\n").replace("} 90\n", "} 180\n")
+    history.add(1400.0, doubled)
+    window = history.window(300, 1400.0)  # the baseline is the scrape at t=1000 (older than 300 s)
+    assert window["GET /orders"].count == 100
+    assert history.window(3600, 1400.0)["GET /orders"].count == 200  # nothing that old: since start
