@@ -191,7 +191,9 @@ class Telemetry:
         return {"traceId": found[0], **({"spanId": found[1]} if found[1] else {})}
 
     def graph(self, declared: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-        """dockhand/graph over the last GRAPH_WINDOW_S of traces, merged with declared depends_on."""
+        """dockhand/graph over the last GRAPH_WINDOW_S of traces (queried now), merged with declared depends_on."""
+        if self.store is not None:
+            self.observed = self.store.observed_calls(time.time_ns() - int(GRAPH_WINDOW_S * 1e9))
         nodes, edges = graph.merge(self.observed, declared)
         return {"nodes": nodes, "edges": [e.to_payload() for e in edges]}
 

@@ -172,9 +172,9 @@ class TelemetryRuntime:
                 logger.warning("telemetry maintenance failed: %s", exc)
             if hub.observed != self._observed:
                 self._observed = list(hub.observed)
-                refresh = getattr(self.server, "refresh_diagnostics", None)
-                if callable(refresh):
-                    refresh()
+                republish = getattr(self.server, "republish", None)
+                if callable(republish):
+                    republish(list(self.server.workspace.text_documents))
 
     async def _sources_loop(self, hub: Telemetry) -> None:
         """Follow the logs of the workspace's running containers and scrape their Actuator Prometheus endpoint."""
@@ -290,4 +290,4 @@ def register(server: DockhandServer) -> None:
     @server.feature(protocol.GRAPH)
     async def on_graph(ls: DockhandServer, params: Any) -> dict[str, Any]:
         hub = await runtime.hub_ready()
-        return hub.graph(_declared(ls, _params(params).get("project") or None))
+        return dict(await run(hub.graph, _declared(ls, _params(params).get("project") or None)))

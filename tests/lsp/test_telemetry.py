@@ -1,0 +1,142 @@
+"""dockhand/traces, /trace, /latency, /traceLogs, /logTrace, /graph and telemetryChanged, end to end.
+
+The real server runs as a subprocess with its own OTLP port and store folder; spans and logs arrive over real
+HTTP at its receiver, exactly as a service's exporter would send them.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from dockhand.lsp import protocol
+from tests.unit.telemetry.otlp_samples import call_chain, logs_protobuf, traces_json, traces_protobuf
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "dockhand"]),
+    params=["visual-studio-code", "neovim"],
+)
+async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def on_lens_refresh(params: None) -> None:
+        """The live feature asks clients that support it to refresh lenses; answer like an editor does."""
+
+    port = _free_port()
+    lsp_client.otlp_port = port  # type: ignore[attr-defined]
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(request.param),
+            client_info=types.ClientInfo(name=request.param),
+            # Its own port and store: the machine's default receiver may be in use by another server.
+            initialization_options={
+                "trusted": True,
+                "otlpHost": "127.0.0.1",
+                "otlpPort": port,
+                "telemetryDir": str(request.getfixturevalue("tmp_path")),
+            },
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+def plain(value: Any) -> Any:
+    if hasattr(value, "_asdict"):
+        # pygls' client makes namedtuples of JSON objects and renames the keyword `from` to `_0`.
+        return {("from" if k == "_0" else k): plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+async def ask(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:
+    return plain(await client.protocol.send_request_async(method, params))
+
+
+def post(client: LanguageClient, path: str, body: bytes, content_type: str) -> httpx.Response:
+    url = f"http://127.0.0.1:{client.otlp_port}{path}"  # type: ignore[attr-defined]
+    return httpx.post(url, content=body, headers={"Content-Type": content_type})
+
+
+async def test_spans_sent_to_the_receiver_come_back_as_traces_latency_graph_and_logs(client: LanguageClient) -> None:
+    await ask(client, protocol.TRACES, {})  # the receiver is up once the hub answers
+    start = time.time_ns()
+    sent = []
+    for i in range(20):
+        trace_id, request = call_chain(start + i * 1_000_000, error=i % 10 == 0)
+        body, kind = (
+            (traces_json(request), "application/json")
+            if i % 2
+            else (traces_protobuf(request), "application/x-protobuf")
+        )
+        assert post(client, "/v1/traces", body, kind).status_code == 200
+        sent.append(trace_id)
+    # Garbage gets a 4xx with a reason, and the receiver carries on.
+    bad = post(client, "/v1/traces", b"{oops", "application/json")
+    assert bad.status_code == 400 and "malformed" in bad.text
+    log_line = f"[{sent[3]}-0123456789abcdef] order 3 loaded"
+    assert (
+        post(
+            client,
+            "/v1/logs",
+            logs_protobuf("orders", [(start, log_line, sent[3], "0123456789abcdef")]),
+            "application/x-protobuf",
+        ).status_code
+        == 200
+    )
+
+    changed = plain(await client.wait_for_notification(protocol.TELEMETRY_CHANGED))
+    assert changed["spans"] > 0 and set(changed["services"]) <= {"gateway", "orders"}
+
+    traces = (await ask(client, protocol.TRACES, {"limit": 100}))["traces"]
+    assert sorted(t["traceId"] for t in traces) == sorted(sent)
+    assert all(t["rootService"] == "gateway" and t["spanCount"] == 4 for t in traces)
+    assert sum(t["error"] for t in traces) == 2
+    only_errors = await ask(client, protocol.TRACES, {"service": "orders", "operation": "GET /orders", "limit": 5})
+    assert len(only_errors["traces"]) == 5
+
+    tree = await ask(client, protocol.TRACE, {"traceId": sent[0]})
+    assert [s["name"] for s in tree["spans"]] == ["GET /api/orders", "GET", "GET /orders", "SELECT orders"]
+    assert tree["spans"][2]["status"] == "error" and tree["spans"][2]["parentSpanId"] == tree["spans"][1]["spanId"]
+    assert await ask(client, protocol.TRACE, {"traceId": "f" * 32}) is None
+
+    rows = None
+    for _ in range(50):  # the rollups follow the store once a second
+        rows = (await ask(client, protocol.LATENCY, {"windowS": 600}))["rows"]
+        if sum(r["count"] for r in rows) == 40:
+            break
+        await client.wait_for_notification(protocol.TELEMETRY_CHANGED)
+    assert rows is not None
+    by_op = {(r["service"], r["operation"]): r for r in rows}
+    assert set(by_op) == {("gateway", "GET /api/orders"), ("orders", "GET /orders")}
+    orders = by_op[("orders", "GET /orders")]
+    assert orders["count"] == 20 and orders["errorRate"] == 0.1 and orders["source"] == "spans"
+    assert orders["p50Ms"] == pytest.approx(6.0, rel=0.011)
+
+    graph = await ask(client, protocol.GRAPH, {})
+    assert {"from": "gateway", "to": "orders", "declared": False, "observed": True, "calls": 20, "errors": 2} in graph[
+        "edges"
+    ]
+
+    lines = (await ask(client, protocol.TRACE_LOGS, {"traceId": sent[3]}))["lines"]
+    assert [line["line"] for line in lines] == [log_line] and lines[0]["service"] == "orders"
+    assert await ask(client, protocol.LOG_TRACE, {"container": "x", "line": log_line}) == {
+        "traceId": sent[3],
+        "spanId": "0123456789abcdef",
+    }
+    assert await ask(client, protocol.LOG_TRACE, {"container": "x", "line": "no trace here"}) == {}
