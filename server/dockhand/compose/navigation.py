@@ -7,14 +7,19 @@ returns plain data in the client's position encoding; the LSP handlers only conv
 - `completion_context` → which kind of name is expected at the cursor (depends_on, links, extends.service,
   network_mode service:, volumes_from, networks, volume sources, secrets, configs) and the word to replace. It reads
   the raw lines by indentation so it also works while the document is mid-edit and does not parse.
+- `document_links` → openable files and folders named in the config (build contexts, Dockerfiles, env_files,
+  includes) that exist and stay inside the project directory once `..` and symlinks are resolved.
 - `prepare_rename` / `rename_edits` → a service renamed across its declarations and references. Only services:
   renaming a volume or network changes what Docker creates, so the user's data would seem to vanish.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from dockhand.compose.document import ParsedDocument, Span
 from dockhand.compose.model import ComposeProject, Declaration, Kind, Reference
@@ -47,6 +52,11 @@ def symbol_at(project: ComposeProject, uri: str, line: int, char: int) -> Target
 
 def definition_spans(project: ComposeProject, kind: Kind, name: str) -> list[Place]:
     return [(decl.uri, decl.name_span) for decl in project.definitions(kind, name)]
+
+
+def definition_targets(project: ComposeProject, kind: Kind, name: str) -> list[tuple[str, Span, Span]]:
+    """(uri, whole declaration, its name) for every file that declares the name."""
+    return [(decl.uri, decl.span, decl.name_span) for decl in project.definitions(kind, name)]
 
 
 def reference_spans(project: ComposeProject, kind: Kind, name: str, include_declaration: bool) -> list[Place]:
@@ -244,3 +254,32 @@ def completion_names(project: ComposeProject, context: CompletionContext) -> lis
     if context.kind == "service" and context.service is not None:
         names = [name for name in names if name != context.service]
     return names
+
+
+# -- document links -------------------------------------------------------------------------------------------
+
+LINK_ROLES = ("build-context", "dockerfile", "env-file", "include", "extends-file")
+
+
+def document_links(project: ComposeProject, real_path: Callable[[str], str]) -> dict[str, list[tuple[Span, Path]]]:
+    """Links per file: paths the config names that exist inside the project directory tree.
+
+    `real_path` resolves symlinks (os.path.realpath); it is passed in so the caller decides when that disk
+    access happens (when a snapshot is built, never on a request)."""
+    resolved: dict[str, str] = {}
+
+    def real(path: str) -> str:
+        if path not in resolved:
+            resolved[path] = real_path(path)
+        return resolved[path]
+
+    root = real(str(project.directory))
+    links: dict[str, list[tuple[Span, Path]]] = {}
+    for ref in project.paths:
+        if ref.role not in LINK_ROLES or ref.path is None or ref.exists is False:
+            continue
+        target = real(os.path.normpath(ref.path))
+        if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
+            continue  # outside the project tree (through `..` or a symlink): never offer it
+        links.setdefault(ref.uri, []).append((ref.span, Path(target)))
+    return links

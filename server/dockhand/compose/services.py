@@ -273,7 +273,7 @@ def _typed_config(data: dict[str, Any], located: list[ServicePart], extra: Extra
             df_written = (df_node.text() if df_node is not None else None) or "Dockerfile"
             inline = build.kind == "map" and build.get("dockerfile_inline") is not None
             dockerfile = None
-            if context.path is not None and not inline:
+            if context.path is not None and context.exists and not inline:
                 dockerfile = _path_ref(
                     "dockerfile", df_written, context.path, uri, df_node.span if df_node is not None else span
                 )

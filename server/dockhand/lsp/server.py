@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from dockhand import __version__
+from dockhand.compose.index import ProjectIndex
 from dockhand.config import Settings
 from dockhand.observe.protocol import ObservedProtocol
 
@@ -25,6 +26,12 @@ class DockhandServer(LanguageServer):
         self.settings = settings
         self.trusted = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.projects = ProjectIndex(max_bytes=lambda: self.settings.max_document_bytes)
+        """Compose project snapshots by document (dockhand.compose.index); handlers only read it."""
+        self.diagnostic_sources: list[Callable[[str], list[types.Diagnostic]]] = []
+        """Extra diagnostics per uri (e.g. runtime findings); published with the static ones."""
+        self.republish: Callable[[Iterable[str]], None] = lambda uris: None
+        """Re-publish the diagnostics of these uris (set by features/diagnostics.py)."""
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run `coro` in the background, keep a reference, and log (never raise) its failure."""
@@ -59,9 +66,9 @@ class DockhandServer(LanguageServer):
 
 def create_server(settings: Settings | None = None) -> DockhandServer:
     """Build the server and register every feature."""
-    from dockhand.lsp.features import lifecycle
+    from dockhand.lsp.features import diagnostics, lifecycle
 
     server = DockhandServer(settings or Settings.load())
-    for feature in (lifecycle,):
+    for feature in (lifecycle, diagnostics):
         feature.register(server)
     return server

@@ -1,0 +1,190 @@
+"""textDocument/didOpen|didChange|didSave|didClose → project rebuild (debounced per document) → publishDiagnostics.
+
+Publishes, for every file of an affected project, the union of: static problems (parse, model, rules), the
+background `docker compose config` verdict, and every `server.diagnostic_sources` callable `(uri) ->
+list[Diagnostic]` (the live stack registers runtime findings there), with the document version the model was
+built from. `server.republish(uris)` re-publishes that union for the given files (call it when a source changes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterable
+
+from lsprotocol import types
+
+from dockhand.compose.document import Problem
+from dockhand.compose.index import ProjectSnapshot, canonical_uri
+from dockhand.compose.truth import ComposeTruth
+from dockhand.lsp.server import DockhandServer
+
+logger = logging.getLogger("dockhand.diagnostics")
+
+_COMPOSE_NAME = re.compile(r"(^|/)(docker-)?compose[\w.\-]*\.ya?ml$")
+_SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+    "hint": types.DiagnosticSeverity.Hint,
+}
+
+
+def is_compose_document(uri: str, text: str) -> bool:
+    """A compose file by name, or any YAML whose top level has `services:` (stacks named e.g. `stack.yml`)."""
+    if _COMPOSE_NAME.search(uri):
+        return True
+    return uri.endswith((".yml", ".yaml")) and re.search(r"(?m)^services:", text[:200_000]) is not None
+
+
+def to_diagnostic(problem: Problem) -> types.Diagnostic:
+    related = [
+        types.DiagnosticRelatedInformation(location=types.Location(uri=u, range=s.to_range()), message=note)
+        for u, s, note in problem.related
+    ]
+    return types.Diagnostic(
+        range=problem.span.to_range(),
+        message=problem.message,
+        severity=_SEVERITY[problem.severity],
+        code=problem.code,
+        source="dockhand",
+        related_information=related or None,
+    )
+
+
+class DiagnosticsPublisher:
+    """Per-document debounce, rebuild through the index, and publishing of the union of all sources."""
+
+    def __init__(self, server: DockhandServer) -> None:
+        self.server = server
+        self.truth = ComposeTruth(lambda: server.settings, server.projects.environ)
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._published: set[str] = set()
+
+    def schedule(self, uri: str, delay_s: float) -> None:
+        handle = self._pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        if delay_s <= 0:
+            self.refresh(uri)
+        else:
+            self._pending[uri] = loop.call_later(delay_s, self.refresh, uri)
+
+    def refresh(self, uri: str) -> None:
+        self._pending.pop(uri, None)
+        try:
+            snapshots = self.server.projects.rebuild(uri)
+        except Exception:  # the model is pure and tested, but a bug must cost diagnostics, never the server
+            logger.exception("could not analyse %s", uri)
+            return
+        for snap in snapshots:
+            self.publish(snap.project.documents)
+            self.server.run_task(self._check_truth(snap), name=f"compose-config:{snap.project.name}")
+
+    async def _check_truth(self, snap: ProjectSnapshot) -> None:
+        dirty = any(
+            d.version is not None and _differs_from_disk(self.server, u) for u, d in snap.project.documents.items()
+        )
+        static_errors = any(p.severity == "error" for ps in snap.problems.values() for p in ps)
+        if await self.truth.check(snap.key, snap.project, dirty, static_errors):
+            self.publish(snap.project.documents)
+
+    def diagnostics_for(self, uri: str) -> list[types.Diagnostic]:
+        uri = canonical_uri(uri)
+        out = [to_diagnostic(p) for p in self.server.projects.problems_for(uri)]
+        snap = self.server.projects.snapshot_for(uri)
+        if snap is not None:
+            out.extend(to_diagnostic(p) for p in self.truth.problems(snap.key) if p.uri == uri)
+        for source in list(self.server.diagnostic_sources):
+            try:
+                out.extend(source(uri))
+            except Exception:
+                logger.exception("diagnostic source %r failed", source)
+        return out
+
+    def publish(self, uris: Iterable[str]) -> None:
+        for uri in uris:
+            uri = canonical_uri(uri)
+            diagnostics = self.diagnostics_for(uri)
+            if not diagnostics and uri not in self._published:
+                continue
+            snap = self.server.projects.snapshot_for(uri)
+            version = snap.versions.get(uri) if snap is not None else None
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+            )
+            if diagnostics:
+                self._published.add(uri)
+            else:
+                self._published.discard(uri)
+
+    def clear(self, uri: str) -> None:
+        uri = canonical_uri(uri)
+        handle = self._pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        if uri in self._published:
+            self._published.discard(uri)
+            self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+def _differs_from_disk(server: DockhandServer, uri: str) -> bool:
+    doc = server.projects.document(uri)
+    if doc is None:
+        return False
+    try:
+        from pygls.uris import to_fs_path
+
+        with open(to_fs_path(uri) or uri, encoding="utf-8", errors="replace", newline="") as handle:
+            return handle.read() != doc.text
+    except OSError:
+        return True
+
+
+def register(server: DockhandServer) -> None:
+    """Wire document sync to the index and diagnostics."""
+    publisher = DiagnosticsPublisher(server)
+    server.republish = publisher.publish
+    # The live stack looks for a one-uri `republish_diagnostics`; offer it so only one publisher exists per file.
+    setattr(server, "republish_diagnostics", lambda uri: publisher.publish([uri]))  # noqa: B010
+
+    def encoding() -> str:
+        try:
+            kind = server.workspace.position_encoding
+        except Exception:  # before initialize there is no workspace yet
+            return "utf-16"
+        return str(getattr(kind, "value", kind) or "utf-16")
+
+    server.projects.encoding = encoding
+
+    def debounce_s() -> float:
+        return server.settings.diagnostics_debounce_ms / 1000
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: DockhandServer, params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        if not is_compose_document(doc.uri, doc.text):
+            return
+        ls.projects.open(doc.uri, doc.text, doc.version)
+        publisher.schedule(doc.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: DockhandServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        text = ls.workspace.get_text_document(uri).source  # pygls has applied the (incremental) changes
+        if ls.projects.document(uri) is None and not is_compose_document(uri, text):
+            return
+        ls.projects.change(uri, text, params.text_document.version)
+        publisher.schedule(uri, debounce_s())
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: DockhandServer, params: types.DidSaveTextDocumentParams) -> None:
+        if ls.projects.document(params.text_document.uri) is not None:
+            publisher.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: DockhandServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.projects.close(params.text_document.uri)
+        publisher.clear(params.text_document.uri)
