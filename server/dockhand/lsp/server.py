@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -14,6 +14,9 @@ from dockhand import __version__
 from dockhand.compose.index import ProjectIndex
 from dockhand.config import Settings
 from dockhand.observe.protocol import ObservedProtocol
+
+if TYPE_CHECKING:
+    from dockhand.lsp.features.live import LiveRuntime
 
 logger = logging.getLogger("dockhand.server")
 
@@ -26,6 +29,11 @@ class DockhandServer(LanguageServer):
         self.settings = settings
         self.trusted = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Feature modules add callbacks here in register(); lifecycle.py runs them (one LSP handler per method).
+        self.on_initialized: list[Callable[[], None]] = []
+        self.on_shutdown: list[Callable[[], None]] = []
+        self.live: LiveRuntime | None = None
+        """The live stack (Docker state, health, lifecycle); set by features/live.py."""
         self.projects = ProjectIndex(max_bytes=lambda: self.settings.max_document_bytes)
         """Compose project snapshots by document (dockhand.compose.index); handlers only read it."""
         self.diagnostic_sources: list[Callable[[str], list[types.Diagnostic]]] = []
@@ -66,9 +74,9 @@ class DockhandServer(LanguageServer):
 
 def create_server(settings: Settings | None = None) -> DockhandServer:
     """Build the server and register every feature."""
-    from dockhand.lsp.features import diagnostics, lifecycle
+    from dockhand.lsp.features import codelens, commands, diagnostics, lifecycle, live, services
 
     server = DockhandServer(settings or Settings.load())
-    for feature in (lifecycle, diagnostics):
+    for feature in (lifecycle, diagnostics, live, codelens, commands, services):
         feature.register(server)
     return server

@@ -106,3 +106,21 @@ def run_compose(
             "compose-failed",
         )
     return proc
+
+
+async def run_compose_async(
+    cli: ComposeCli, args: list[str], *, cwd: str | os.PathLike[str] | None = None, limit_s: float = 120
+) -> tuple[int, str, str]:
+    """Run compose without blocking the event loop: (exit code, stdout, stderr); -1 with a reason on timeout."""
+    import asyncio  # local: the synchronous callers above never need it
+
+    proc = await asyncio.create_subprocess_exec(
+        *cli.argv(*args), cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), limit_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return -1, "", f"did not finish within {limit_s:.0f} s"
+    return proc.returncode or 0, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")

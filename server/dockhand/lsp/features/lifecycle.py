@@ -30,6 +30,8 @@ def register(server: DockhandServer) -> None:
         if not any(isinstance(h, ClientLogHandler) for h in dockhand_logger.handlers):
             dockhand_logger.addHandler(ClientLogHandler(ls.log_to_client, asyncio.get_running_loop()))
         logger.info("Dockhand %s ready (workspace trusted: %s)", __version__, ls.trusted)
+        for hook in ls.on_initialized:
+            hook()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: DockhandServer, params: types.DidChangeConfigurationParams) -> None:
@@ -40,6 +42,8 @@ def register(server: DockhandServer) -> None:
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: DockhandServer, params: None) -> None:
         logger.info("shutting down")
+        for hook in ls.on_shutdown:
+            hook()
         ls.cancel_tasks()
 
 

@@ -1,0 +1,269 @@
+"""The live stack: starts the engine, project and health watchers on `initialized` and pushes changes to the client.
+
+Serves (server → client): textDocument/publishDiagnostics (runtime findings, via the diagnostics feature's sources
+when it is there), workspace/codeLens/refresh, dockhand/stateChanged, dockhand/engineStatus, and one
+window/showMessage per engine outage or missing Compose. Handlers elsewhere read `ls.live.store.snapshot` only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from dockhand.errors import DiagnosticError
+from dockhand.lsp import protocol
+from dockhand.lsp.server import DockhandServer
+from dockhand.runtime.compose_cli import ComposeCli, find_compose
+from dockhand.runtime.diagnose import diagnose
+from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name
+from dockhand.runtime.engine import EngineWatcher
+from dockhand.runtime.health import HealthMonitor, service_setting
+from dockhand.runtime.lifecycle import LifecycleRunner
+from dockhand.runtime.state import Change, ProjectInfo, Snapshot, StateStore
+
+logger = logging.getLogger("dockhand.live")
+
+SOURCE = "dockhand (live)"
+LENS_REFRESH_GAP_S = 0.2
+_SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+}
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """What the live features need from a compose document: its project and where its services are."""
+
+    uri: str
+    project: str
+    services: dict[str, types.Range]
+    services_key: types.Range | None
+    info: ProjectInfo | None
+
+    def depends_on(self, service: str) -> list[str]:
+        decl = self.info.service(service) if self.info else None
+        return list(decl.depends_on) if decl else []
+
+    def dependents(self, service: str) -> list[str]:
+        return sorted(s.name for s in (self.info.services if self.info else ()) if service in s.depends_on)
+
+
+def _range(node: yaml.Node) -> types.Range:
+    start, end = node.start_mark, node.end_mark
+    return types.Range(types.Position(start.line, start.column), types.Position(end.line, end.column))
+
+
+def services_in_text(text: str) -> tuple[str, dict[str, types.Range], types.Range | None]:
+    """(top-level `name:`, service name → key range, `services:` key range) from compose text; empty if unparsable."""
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return "", {}, None
+    if not isinstance(root, yaml.MappingNode):
+        return "", {}, None
+    name, services, key_range = "", {}, None
+    for key, value in root.value:
+        if key.value == "name" and isinstance(value, yaml.ScalarNode):
+            name = str(value.value)
+        if key.value == "services" and isinstance(value, yaml.MappingNode):
+            key_range = _range(key)
+            services = {str(k.value): _range(k) for k, _ in value.value if isinstance(k, yaml.ScalarNode)}
+    return name, services, key_range
+
+
+class LiveRuntime:
+    """Owns the store and the watchers; the glue between them and the client."""
+
+    def __init__(self, server: DockhandServer) -> None:
+        self.server = server
+        self.store = StateStore()
+        self.runner = LifecycleRunner()
+        self.engine: EngineWatcher | None = None
+        self.projects: ProjectWatcher | None = None
+        self._views: dict[str, tuple[int | None, tuple[str, dict[str, types.Range], types.Range | None]]] = {}
+        self._compose: ComposeCli | DiagnosticError | None = None
+        self._pending: set[str] = set()
+        self._pending_engine = False
+        self._cause_ns = 0
+        self._flush_scheduled = False
+        self._last_lens_refresh = 0.0
+        self._shown: set[str] = set()
+        self._joined_diagnostics = False
+        self.published: list[tuple[int, float]] = []
+        """(cause ns, monotonic publish time) of recent event-caused publishes, for the benchmark."""
+
+    # --- Compose ---------------------------------------------------------------------------------------
+    def compose(self) -> ComposeCli:
+        """The Compose v2 CLI, or the DiagnosticError that says how to get it (found once, then cached)."""
+        if self._compose is None:
+            try:
+                self._compose = find_compose(self.server.settings.compose_binary)
+            except DiagnosticError as err:
+                self._compose = err
+        if isinstance(self._compose, DiagnosticError):
+            raise self._compose
+        return self._compose
+
+    # --- Start / stop ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        # The diagnostics feature merges every source into one publish per document; join it when it is there.
+        sources: list[Callable[[str], list[types.Diagnostic]]] | None = getattr(self.server, "diagnostic_sources", None)
+        if sources is not None and self.diagnostics not in sources:
+            sources.append(self.diagnostics)
+        self._joined_diagnostics = sources is not None
+        self.store.subscribe(self._on_change)
+        self.engine = EngineWatcher(self.store, loop)
+        self.engine.start()
+        self.projects = ProjectWatcher(
+            self.store, self._roots, lambda: self.server.settings.discovery_depth, self.compose
+        )
+        health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host, self._service_setting)
+        self.server.run_task(self.projects.run(), "live-projects")
+        self.server.run_task(health.run(), "live-health")
+        self.server.run_task(self._check_compose(), "live-compose-check")
+
+    def stop(self) -> None:
+        if self.engine is not None:
+            self.engine.stop()
+
+    async def _check_compose(self) -> None:
+        try:
+            await asyncio.to_thread(self.compose)
+            self.store.set_compose_error(None)
+        except DiagnosticError as err:
+            self.store.set_compose_error(err)
+
+    def _roots(self) -> list[str]:
+        folders = [to_fs_path(f.uri) for f in self.server.workspace.folders.values()]
+        root = self.server.workspace.root_path
+        return [p for p in {*folders, root, *self.server.settings.discovery_roots} if p]
+
+    def _service_setting(self, project: str, service: str) -> object:
+        info = self.store.snapshot.projects.get(project)
+        decl = info.service(service) if info else None
+        return service_setting(decl.x_dockhand) if decl else None
+
+    # --- Documents -------------------------------------------------------------------------------------
+    def view(self, uri: str) -> DocumentView | None:
+        """The project and service positions of an open compose document (None when it declares no services)."""
+        try:
+            doc = self.server.workspace.get_text_document(uri)
+            text, version = doc.source, doc.version
+        except Exception:  # not open and not readable: nothing live to show
+            return None
+        cached = self._views.get(uri)
+        if cached is None or cached[0] != version or version is None:
+            if cached is None and not self._joined_diagnostics:
+                # No diagnostics feature to publish on open: publish this document's findings once ourselves.
+                asyncio.get_running_loop().call_soon(self._republish, uri)
+            cached = (version, services_in_text(text))
+            self._views[uri] = cached
+        declared_name, services, key = cached[1]
+        if not services and key is None:
+            return None
+        path = to_fs_path(uri) or ""
+        snapshot = self.store.snapshot
+        info = snapshot.project_for_file(path)
+        if info is None and self.projects is not None:
+            self.projects.add_file(path)
+        # Containers started with `-p other` still name this file in their labels: they are this file's project.
+        labelled = next((c.project for c in snapshot.containers.values() if path in c.config_files), None)
+        name = labelled or (info.name if info else normalize_project_name(declared_name or Path(path).parent.name))
+        return DocumentView(uri, name, services, key, snapshot.projects.get(name) or info)
+
+    def diagnostics(self, uri: str) -> list[types.Diagnostic]:
+        """Runtime findings for an open document, as diagnostics on the services' lines (pure over the snapshot)."""
+        view = self.view(uri)
+        if view is None:
+            return []
+        out: list[types.Diagnostic] = []
+        for f in diagnose(self.store.snapshot, view.project, list(view.services)):
+            where = view.services.get(f.service) if f.service else view.services_key
+            where = where or view.services_key or types.Range(types.Position(0, 0), types.Position(0, 0))
+            out.append(types.Diagnostic(where, f.message, _SEVERITY[f.severity], code=f.code, source=SOURCE))
+        return out
+
+    # --- Pushing changes -------------------------------------------------------------------------------
+    def _on_change(self, snapshot: Snapshot, change: Change) -> None:
+        self._pending |= change.projects
+        self._pending_engine |= change.engine
+        self._cause_ns = max(self._cause_ns, change.cause_ns)
+        if change.engine:
+            self._announce(snapshot)
+        if not self._flush_scheduled:
+            # Coalesce the changes of one loop turn (a resync, a burst of events) into one push.
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        projects, engine = self._pending, self._pending_engine
+        cause = self._cause_ns
+        self._pending, self._pending_engine, self._cause_ns = set(), False, 0
+        affected = [
+            uri
+            for uri in list(self.server.workspace.text_documents)
+            if (view := self.view(uri)) is not None and (engine or view.project in projects)
+        ]
+        if affected and self._joined_diagnostics:
+            republish: Callable[[list[str]], Any] = getattr(self.server, "republish", lambda uris: None)
+            republish(affected)
+        else:
+            for uri in affected:
+                self._republish(uri)
+        if cause:
+            self.published = [*self.published[-999:], (cause, time.time())]
+        if projects or engine:
+            self.server.protocol.notify(protocol.STATE_CHANGED, {"projects": sorted(projects)})
+            self._refresh_lenses()
+
+    def _republish(self, uri: str) -> None:
+        """Publish this document's runtime findings alone (only while no diagnostics feature merges sources)."""
+        doc = self.server.workspace.get_text_document(uri)
+        params = types.PublishDiagnosticsParams(uri, self.diagnostics(uri), version=doc.version)
+        self.server.text_document_publish_diagnostics(params)
+
+    def _refresh_lenses(self) -> None:
+        caps = self.server.client_capabilities.workspace
+        if not (caps and caps.code_lens and caps.code_lens.refresh_support) or not self.server.settings.code_lens:
+            return
+        now = time.monotonic()
+        if now - self._last_lens_refresh < LENS_REFRESH_GAP_S:
+            asyncio.get_running_loop().call_later(LENS_REFRESH_GAP_S, self._refresh_lenses)
+            return
+        self._last_lens_refresh = now
+        self.server.workspace_code_lens_refresh(None)
+
+    def _announce(self, snapshot: Snapshot) -> None:
+        engine = snapshot.engine
+        payload: dict[str, Any] = {"state": engine.state}
+        if engine.error is not None:
+            payload["error"] = {"message": engine.error.message, "remediation": engine.error.remediation}
+        self.server.protocol.notify(protocol.ENGINE_STATUS, payload)
+        for err in (engine.error if engine.state == "down" else None, snapshot.compose_error):
+            if err is not None and err.code not in self._shown:
+                self._shown.add(err.code)  # once per outage: cleared when the engine is back
+                message = f"{err.message}. {err.remediation}"
+                self.server.window_show_message(types.ShowMessageParams(types.MessageType.Warning, message))
+        if engine.state == "up":
+            self._shown = {c for c in self._shown if not c.startswith("docker-")}
+
+
+def register(server: DockhandServer) -> None:
+    """Create the live runtime and start it once the client is initialized."""
+    live = LiveRuntime(server)
+    server.live = live
+    server.on_initialized.append(live.start)
+    server.on_shutdown.append(live.stop)

@@ -1,0 +1,83 @@
+"""Serves: dockhand/services — engine status and every known project with its services' live state (from the snapshot).
+
+The notifications that tell the client to ask again (dockhand/stateChanged, dockhand/engineStatus) are sent by
+features/live.py. Shapes are in lsp/protocol.py.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pygls.uris import from_fs_path
+
+from dockhand.lsp import protocol
+from dockhand.lsp.server import DockhandServer
+from dockhand.runtime.state import Snapshot
+from dockhand.runtime.summary import summarize
+
+
+def _iso(epoch: float | None) -> str | None:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch else None
+
+
+def services_payload(snapshot: Snapshot, now: float | None = None) -> dict[str, Any]:
+    """The dockhand/services answer, built from one snapshot."""
+    now = time.time() if now is None else now
+    engine = snapshot.engine
+    engine_json: dict[str, Any] = {"state": engine.state}
+    if engine.version:
+        engine_json["version"] = engine.version
+    if engine.error is not None:
+        engine_json["error"] = {"message": engine.error.message, "remediation": engine.error.remediation}
+    names = sorted(set(snapshot.projects) | {c.project for c in snapshot.containers.values() if c.project})
+    projects: list[dict[str, Any]] = []
+    for name in names:
+        info = snapshot.projects.get(name)
+        declared = [s.name for s in info.services] if info else []
+        running = sorted({c.service for c in snapshot.project_containers(name)} - set(declared))
+        services = []
+        for service in [*declared, *running]:
+            s = summarize(snapshot, name, service, now)
+            c = s.primary
+            decl = info.service(service) if info else None
+            entry: dict[str, Any] = {
+                "name": service,
+                "state": s.state,
+                "health": s.health,
+                "restarts": sum(x.restart_count for x in s.containers),
+                "image": c.image if c else "",
+                "replicas": len(s.containers),
+                "urls": [{"label": u.label, "url": u.url} for u in s.urls]
+                + [{"label": label, "url": url} for label, url in s.links],
+                "dependsOn": list(decl.depends_on) if decl else [],
+            }
+            if c is not None and c.exit_code is not None:
+                entry["exitCode"] = c.exit_code
+            if c is not None and c.started_at:
+                entry["startedAt"] = _iso(c.started_at)
+            errors = [a.last_error for a in s.actuator if a.last_error]
+            if c is not None and c.health is not None and c.health.status == "unhealthy":
+                errors.insert(0, c.health.last_output)
+            if errors:
+                entry["lastError"] = errors[0]
+            services.append(entry)
+        projects.append(
+            {
+                "name": name,
+                "workingDir": info.working_dir if info else "",
+                "configFiles": [from_fs_path(f) or f for f in (info.config_files if info else ())],
+                "services": services,
+            }
+        )
+    return {"engine": engine_json, "projects": projects}
+
+
+def register(server: DockhandServer) -> None:
+    """Wire the dockhand/services request."""
+
+    @server.feature(protocol.SERVICES)
+    def on_services(ls: DockhandServer, params: Any) -> dict[str, Any]:
+        if ls.live is None:
+            return {"engine": {"state": "unknown"}, "projects": []}
+        return services_payload(ls.live.store.snapshot)

@@ -1,0 +1,203 @@
+"""Compose projects: found on disk (workspace folders + discovery roots) and from running containers' labels.
+
+Names follow Compose: `docker compose config` (the truth: `-p`/COMPOSE_PROJECT_NAME/.env/`name:`/directory) once
+it answers, the same rule done in Python before that. Each project's files are re-resolved when they change on
+disk (mtime), which also yields the per-service config hash that tells whether a container is out of date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dockhand.errors import DiagnosticError
+from dockhand.runtime.compose_cli import ComposeCli, run_compose_async
+from dockhand.runtime.state import ContainerInfo, ProjectInfo, ServiceDecl, Snapshot, StateStore
+
+logger = logging.getLogger("dockhand.discovery")
+
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+OVERRIDE_FILES = tuple(n.replace(".y", ".override.y", 1) for n in COMPOSE_FILES)
+SKIPPED_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "dist", "build"}
+RESCAN_S = 30.0
+STAT_S = 2.0
+
+
+def normalize_project_name(name: str) -> str:
+    """Compose's rule: lower-case, keep [a-z0-9_-], no leading `_` or `-`."""
+    return re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-")
+
+
+def _declared_name(config_file: Path) -> str:
+    """The top-level `name:` of a compose file, when it is a plain string."""
+    with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
+        data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("name"), str) and "$" not in data["name"]:
+            return str(data["name"])
+    return ""
+
+
+def guess_project(directory: Path) -> ProjectInfo | None:
+    """The project in `directory` (its first compose file plus the override), named as Compose would name it."""
+    primary = next((directory / n for n in COMPOSE_FILES if (directory / n).is_file()), None)
+    if primary is None:
+        return None
+    files = [str(primary)]
+    override = directory / primary.name.replace(".y", ".override.y", 1)
+    if override.is_file():
+        files.append(str(override))
+    name = normalize_project_name(_declared_name(primary) or directory.name)
+    return ProjectInfo(name=name, working_dir=str(directory), config_files=tuple(files))
+
+
+def find_project_dirs(roots: Iterable[str | Path], depth: int) -> list[Path]:
+    """Folders holding a compose file, at most `depth` levels below each root."""
+    found: list[Path] = []
+    for root in roots:
+        base = Path(root)
+        if not base.is_dir():
+            continue
+        for current, dirs, files in os.walk(base):
+            level = len(Path(current).relative_to(base).parts)
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and not d.startswith(".") and level < depth]
+            if any(n in files for n in COMPOSE_FILES):
+                found.append(Path(current))
+    return sorted(set(found))
+
+
+def projects_from_labels(containers: Iterable[ContainerInfo], known: Iterable[str]) -> list[ProjectInfo]:
+    """Projects that only running containers name (their files live outside the workspace)."""
+    known_names = set(known)
+    seen: dict[str, ProjectInfo] = {}
+    for c in containers:
+        if c.project and c.project not in known_names and c.project not in seen:
+            seen[c.project] = ProjectInfo(c.project, c.working_dir, c.config_files, source="labels")
+    return list(seen.values())
+
+
+def match_project(container: ContainerInfo, projects: Mapping[str, ProjectInfo]) -> ProjectInfo | None:
+    """The project a container belongs to: by project label, else by its config files or working dir."""
+    if container.project in projects:
+        return projects[container.project]
+    files = set(container.config_files)
+    for p in projects.values():
+        if files & set(p.config_files) or (container.working_dir and container.working_dir == p.working_dir):
+            return p
+    return None
+
+
+def resolve(project: ProjectInfo, config_json: str, hashes_text: str) -> ProjectInfo:
+    """A project filled in from `compose config --format json` and `compose config --hash '*'` output."""
+    config: dict[str, Any] = json.loads(config_json)
+    hashes = dict(line.split(" ", 1) for line in hashes_text.splitlines() if " " in line)
+    services: list[ServiceDecl] = []
+    for name, body in sorted((config.get("services") or {}).items()):
+        depends = body.get("depends_on") or {}
+        services.append(
+            ServiceDecl(
+                name=name,
+                config_hash=hashes.get(name, "").strip(),
+                depends_on=tuple(sorted(depends)),
+                x_dockhand=dict(body.get("x-dockhand") or {}),
+            )
+        )
+    name = str(config.get("name") or project.name)
+    return ProjectInfo(name, project.working_dir, project.config_files, project.source, tuple(services), True)
+
+
+def _mtimes(files: Iterable[str]) -> tuple[float, ...]:
+    stamps: list[float] = []
+    for f in files:
+        try:
+            stamps.append(os.stat(f).st_mtime)
+        except OSError:
+            stamps.append(-1.0)
+    return tuple(stamps)
+
+
+class ProjectWatcher:
+    """Keeps `snapshot.projects` current: rescans roots, re-resolves a project when one of its files changes."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        roots: Callable[[], list[str]],
+        depth: Callable[[], int],
+        compose: Callable[[], ComposeCli],
+    ) -> None:
+        self._store = store
+        self._roots = roots
+        self._depth = depth
+        self._compose = compose
+        self._dirs: set[Path] = set()
+        self._stamps: dict[str, tuple[float, ...]] = {}
+        self._resolved: dict[str, ProjectInfo] = {}
+        self._wake = asyncio.Event()
+
+    def add_file(self, path: str) -> None:
+        """Watch the project of an opened compose file even when it lies outside the roots."""
+        directory = Path(path).parent
+        if directory not in self._dirs and Path(path).name in COMPOSE_FILES:
+            self._dirs.add(directory)
+            self._wake.set()
+
+    def rescan_soon(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_scan = -RESCAN_S
+        while True:
+            if loop.time() - last_scan >= RESCAN_S:
+                found = await asyncio.to_thread(find_project_dirs, self._roots(), self._depth())
+                self._dirs |= set(found)
+                last_scan = loop.time()
+            await self._refresh()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), STAT_S)
+            self._wake.clear()
+
+    async def _refresh(self) -> None:
+        current: dict[str, ProjectInfo] = {}
+        for directory in sorted(self._dirs):
+            key = str(directory)
+            # Only stat on the idle path: parse and resolve again only when a compose file changed.
+            stamps = _mtimes(str(directory / n) for n in (*COMPOSE_FILES, *OVERRIDE_FILES))
+            if self._stamps.get(key) != stamps:
+                self._stamps[key] = stamps
+                guess = guess_project(directory)
+                if guess is None:
+                    self._resolved.pop(key, None)
+                else:
+                    self._resolved[key] = await self._resolve(guess)
+            project = self._resolved.get(key)
+            if project is not None:
+                current.setdefault(project.name, project)
+        snapshot: Snapshot = self._store.snapshot
+        for extra in projects_from_labels(snapshot.containers.values(), current):
+            current[extra.name] = extra
+        self._store.set_projects(current.values())
+
+    async def _resolve(self, guess: ProjectInfo) -> ProjectInfo:
+        try:
+            cli = self._compose()
+        except DiagnosticError as err:
+            return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=err.message)
+        base = [arg for f in guess.config_files for arg in ("-f", f)]
+        config = await run_compose_async(cli, [*base, "config", "--format", "json"], cwd=guess.working_dir, limit_s=30)
+        if config[0] != 0:
+            return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=config[2].strip())
+        hashes = await run_compose_async(cli, [*base, "config", "--hash", "*"], cwd=guess.working_dir, limit_s=30)
+        try:
+            return resolve(guess, config[1], hashes[1] if hashes[0] == 0 else "")
+        except (ValueError, AttributeError, TypeError) as exc:
+            return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=str(exc))

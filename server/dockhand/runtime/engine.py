@@ -1,0 +1,273 @@
+"""EngineWatcher: Compose containers from the Docker Engine (label listing, then the event stream) into the StateStore.
+
+The docker SDK blocks, so the watcher runs in one thread and hands every result to the server's asyncio loop with
+`call_soon_threadsafe`; the store is only ever written on that loop. When the engine goes away the watcher reports
+one DiagnosticError, keeps the last known containers (marked stale by the engine state) and reconnects with a
+short, capped backoff so state is correct within about a second of the engine's return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import docker.errors
+from docker.utils import kwargs_from_env
+
+import docker
+from dockhand.errors import DiagnosticError, docker_permission_denied, docker_unreachable
+from dockhand.runtime.state import ContainerInfo, DockerHealth, EngineStatus, PortBinding, StateStore
+
+logger = logging.getLogger("dockhand.engine")
+
+LABEL = "com.docker.compose."
+PROJECT = LABEL + "project"
+WATCHED_EVENTS = (
+    "create",
+    "start",
+    "kill",
+    "die",
+    "stop",
+    "destroy",
+    "restart",
+    "oom",
+    "health_status",
+    "pause",
+    "unpause",
+)
+RESTART_WINDOW_S = 60.0
+LOG_TAIL = 5
+MAX_BACKOFF_S = 1.0
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
+
+
+def docker_host() -> str:
+    """The engine address the SDK will use (DOCKER_HOST or the default socket)."""
+    return str(kwargs_from_env().get("base_url") or "unix:///var/run/docker.sock")
+
+
+def classify_error(exc: BaseException, host: str) -> DiagnosticError:
+    """Turn an SDK/connection failure into the DiagnosticError a person can act on."""
+    text = f"{exc!r} {exc}"
+    if "PermissionError" in text or "Permission denied" in text:
+        return docker_permission_denied(host)
+    detail = "no such socket" if "FileNotFoundError" in text or "No such file" in text else ""
+    if not detail and ("Connection refused" in text or "ConnectionRefused" in text):
+        detail = "connection refused"
+    return docker_unreachable(host, detail)
+
+
+def _timestamp(value: str | None) -> float | None:
+    """Docker's RFC 3339 nanosecond timestamps as epoch seconds; the zero time means never."""
+    match = _RFC3339.match(value or "")
+    if match is None or match.group(1).startswith("0001-"):
+        return None
+    zone = match.group(3) or "Z"
+    text = f"{match.group(1)}.{(match.group(2) or '0')[:6]}{'+00:00' if zone == 'Z' else zone}"
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _ports(attrs: Mapping[str, Any]) -> tuple[PortBinding, ...]:
+    found: list[PortBinding] = []
+    for key, bindings in ((attrs.get("NetworkSettings") or {}).get("Ports") or {}).items():
+        port, _, proto = key.partition("/")
+        for b in bindings or ():
+            with contextlib.suppress(ValueError, TypeError):
+                found.append(PortBinding(int(port), proto or "tcp", b.get("HostIp") or "", int(b.get("HostPort"))))
+    return tuple(sorted(found, key=lambda p: (p.container_port, p.protocol, p.host_ip)))
+
+
+def docker_health(state: Mapping[str, Any]) -> DockerHealth | None:
+    """The healthcheck part of an inspect `State`, or None when the container has no healthcheck."""
+    health = state.get("Health")
+    if not health or health.get("Status") in (None, "", "none"):
+        return None
+    log = health.get("Log") or []
+    last = log[-1] if log else {}
+    return DockerHealth(
+        status=str(health["Status"]),
+        failing_streak=int(health.get("FailingStreak") or 0),
+        last_output=str(last.get("Output") or "").strip(),
+        last_exit_code=last.get("ExitCode"),
+    )
+
+
+def container_from_inspect(
+    attrs: Mapping[str, Any],
+    previous: ContainerInfo | None = None,
+    log_lines: tuple[str, ...] | None = None,
+    stopped: bool | None = None,
+) -> ContainerInfo:
+    """A ContainerInfo from `docker inspect` output, carrying over what only history knows (restarts, logs)."""
+    labels: dict[str, str] = dict((attrs.get("Config") or {}).get("Labels") or {})
+    state: Mapping[str, Any] = attrs.get("State") or {}
+    started = _timestamp(state.get("StartedAt"))
+    restarts = previous.recent_restarts if previous else ()
+    if started is not None and (not restarts or abs(restarts[-1] - started) > 0.001):
+        restarts = (*restarts, started)
+    if started is not None:
+        restarts = tuple(t for t in restarts if started - t <= RESTART_WINDOW_S)[-10:]
+    status = str(state.get("Status") or "created")
+    running = status in ("running", "restarting", "paused")
+    exit_code = None if running or status == "created" else int(state.get("ExitCode") or 0)
+    if stopped is None:  # without a `stop` event to go by, SIGTERM's and a clean exit's codes mean "stopped"
+        stopped = previous.stopped if previous is not None else exit_code in (0, 143)
+    return ContainerInfo(
+        id=str(attrs.get("Id", "")),
+        name=str(attrs.get("Name", "")).lstrip("/"),
+        project=labels.get(PROJECT, ""),
+        service=labels.get(LABEL + "service", ""),
+        number=int(labels.get(LABEL + "container-number") or 1),
+        oneoff=labels.get(LABEL + "oneoff", "False").lower() == "true",
+        config_files=tuple(f for f in labels.get(LABEL + "project.config_files", "").split(",") if f),
+        working_dir=labels.get(LABEL + "project.working_dir", ""),
+        config_hash=labels.get(LABEL + "config-hash", ""),
+        image=str((attrs.get("Config") or {}).get("Image") or attrs.get("Image") or ""),
+        state=status,
+        exit_code=exit_code,
+        oom_killed=bool(state.get("OOMKilled")),
+        error=str(state.get("Error") or ""),
+        started_at=started,
+        finished_at=_timestamp(state.get("FinishedAt")),
+        restart_count=int(attrs.get("RestartCount") or 0),
+        health=docker_health(state) if running else None,
+        ports=_ports(attrs),
+        labels=labels,
+        last_log_lines=log_lines if log_lines is not None else (previous.last_log_lines if previous else ()),
+        recent_restarts=restarts,
+        stopped=bool(stopped) and not running,
+    )
+
+
+class EngineWatcher:
+    """Keeps the StateStore in step with the engine; `start()` once, `stop()` on shutdown."""
+
+    def __init__(self, store: StateStore, loop: asyncio.AbstractEventLoop) -> None:
+        self._store = store
+        self._loop = loop
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stream: Any = None
+        self._known: dict[str, ContainerInfo] = {}
+        self._terminating: set[str] = set()
+        """Containers sent SIGTERM (a stop in progress): their coming exit is on purpose, not a crash."""
+        self.host = docker_host()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="dockhand-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(Exception):
+            if self._stream is not None:
+                self._stream.close()
+
+    def _post(self, fn: Any, *args: Any) -> None:
+        if not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
+                self._loop.call_soon_threadsafe(fn, *args)
+
+    def _run(self) -> None:
+        delay = 0.1
+        reported: DiagnosticError | None = None
+        while not self._stop.is_set():
+            client: docker.DockerClient | None = None
+            try:
+                client = docker.from_env(timeout=15)
+                version = str(client.version().get("Version", ""))
+                # Open the event stream before listing, so nothing that happens in between is lost.
+                self._stream = client.api.events(
+                    decode=True,
+                    filters={"type": ["container"], "label": [PROJECT], "event": list(WATCHED_EVENTS)},
+                )
+                self._resync(client, version)
+                if reported is not None:
+                    logger.info("Docker Engine at %s is back", self.host)
+                reported, delay = None, 0.1
+                for event in self._stream:
+                    if self._stop.is_set():
+                        break
+                    self._handle(client, event)
+                if not self._stop.is_set():
+                    raise ConnectionError("the engine closed the event stream")
+            except Exception as exc:  # any failure means: the engine is away; report once, retry
+                if self._stop.is_set():
+                    break
+                error = classify_error(exc, self.host)
+                if error != reported:
+                    logger.warning("%s — %s", error.message, error.remediation, extra={"cause": repr(exc)})
+                    reported = error
+                self._post(self._store.set_engine, EngineStatus("down", self.host, "", error, time.time()))
+            finally:
+                self._stream = None
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        client.close()
+            self._stop.wait(delay)
+            delay = min(delay * 2, MAX_BACKOFF_S)
+
+    def _resync(self, client: docker.DockerClient, version: str) -> None:
+        found: list[ContainerInfo] = []
+        for summary in client.api.containers(all=True, filters={"label": PROJECT}):
+            with contextlib.suppress(docker.errors.NotFound):  # removed between list and inspect
+                found.append(self._inspect(client, summary["Id"]))
+        self._known = {c.id: c for c in found}
+        logger.info("Docker Engine %s at %s: %d compose containers", version, self.host, len(found))
+        self._post(self._store.replace_all, found, EngineStatus("up", self.host, version, None, time.time()))
+
+    def _inspect(
+        self, client: docker.DockerClient, container_id: str, with_logs: bool = False, stopped: bool | None = None
+    ) -> ContainerInfo:
+        attrs = client.api.inspect_container(container_id)
+        logs: tuple[str, ...] | None = None
+        if with_logs:
+            logs = self._log_tail(client, container_id)
+        info = container_from_inspect(attrs, self._known.get(container_id), logs, stopped)
+        self._known[container_id] = info
+        return info
+
+    @staticmethod
+    def _log_tail(client: docker.DockerClient, container_id: str) -> tuple[str, ...]:
+        try:
+            raw = client.api.logs(container_id, stdout=True, stderr=True, tail=LOG_TAIL)
+        except docker.errors.APIError:  # e.g. 409: this logging driver cannot be read back; the exit still counts
+            return ()
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        return tuple(line.rstrip() for line in text.splitlines() if line.strip())[-LOG_TAIL:]
+
+    def _handle(self, client: docker.DockerClient, event: Mapping[str, Any]) -> None:
+        action = str(event.get("Action") or event.get("status") or "")
+        container_id = str((event.get("Actor") or {}).get("ID") or event.get("id") or "")
+        cause_ns = int(event.get("timeNano") or 0)
+        if not container_id:
+            return
+        if action == "destroy":
+            self._known.pop(container_id, None)
+            self._post(self._store.remove_container, container_id, cause_ns)
+            return
+        if action == "kill":
+            signal = str((event.get("Actor") or {}).get("Attributes", {}).get("signal", ""))
+            if signal in ("15", "SIGTERM", "TERM"):
+                self._terminating.add(container_id)
+            return
+        stopped = {"stop": True, "start": False}.get(action)
+        if action == "die":
+            stopped = container_id in self._terminating
+        if action in ("start", "die", "stop"):
+            self._terminating.discard(container_id)
+        try:
+            info = self._inspect(client, container_id, with_logs=action in ("die", "oom"), stopped=stopped)
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as exc:  # the engine answered: one container's trouble, not an outage
+            logger.debug("inspect of %s failed: %s", container_id[:12], exc)
+            return
+        self._post(self._store.put_container, info, cause_ns)

@@ -1,0 +1,225 @@
+"""Actuator health: one poller per running container that serves `/actuator/health`, bounded and backed off.
+
+Where the endpoint is: configured per service with `x-dockhand: {actuator: PORT | URL | false}` in the compose
+file or the container label `dockhand.actuator` (same values), else found by asking each published TCP port once
+per container start. A configured endpoint that fails is shown as failing; a port that never answered like an
+Actuator is simply not one. Docker's own healthcheck comes from inspect (engine.docker_health).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from dockhand.config import Settings
+from dockhand.runtime.state import ActuatorHealth, ContainerInfo, Snapshot, StateStore
+from dockhand.runtime.urls import published_urls
+
+logger = logging.getLogger("dockhand.health")
+
+LABEL = "dockhand.actuator"
+HEALTH_PATH = "/actuator/health"
+OPENAPI_PATHS = ("/v3/api-docs", "/swagger-ui/index.html", "/openapi.json", "/docs")
+STARTING_GRACE_S = 60.0
+_OFF = {"false", "off", "no", "0", "none"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to poll: candidate base URLs (tried in order) and whether the user asked for it."""
+
+    bases: tuple[str, ...]
+    configured: bool
+
+
+def resolve_target(container: ContainerInfo, setting: object, docker_host: str) -> Target | None:
+    """The Actuator target of a container from its `x-dockhand` setting or label, else its published ports."""
+    value = setting if setting is not None else container.labels.get(LABEL)
+    urls = published_urls(container.ports, docker_host)
+    if value is not None:
+        text = str(value).strip().rstrip("/")
+        if isinstance(value, bool) or text.lower() in _OFF:
+            return None if value is not True else Target(tuple(u.url for u in urls), False)
+        if text.startswith(("http://", "https://")):
+            return Target((text.removesuffix("/health").removesuffix("/actuator"),), True)
+        if text.isdigit():
+            matching = tuple(u.url for u in urls if u.container_port == int(text))
+            return Target(matching, True) if matching else None
+        return None
+    return Target(tuple(u.url for u in urls), False) if urls else None
+
+
+def parse_actuator(body: Any, url: str, checked_at: float) -> ActuatorHealth | None:
+    """An ActuatorHealth from `/actuator/health` JSON; None when the body is not Actuator's shape."""
+    if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+        return None
+    components: list[tuple[str, str]] = []
+    for name, part in sorted((body.get("components") or body.get("details") or {}).items()):
+        if isinstance(part, dict) and isinstance(part.get("status"), str):
+            components.append((str(name), part["status"]))
+    return ActuatorHealth(url=url, status=body["status"], components=tuple(components), checked_at=checked_at)
+
+
+def service_health(container: ContainerInfo, actuator: ActuatorHealth | None, now: float) -> str:
+    """One word for a container: `healthy`, `unhealthy`, `starting`, `running` (no checks) or its state."""
+    if container.state == "restarting":
+        return "restarting"
+    if not container.running:
+        return container.state
+    young = container.started_at is not None and now - container.started_at < STARTING_GRACE_S
+    docker = container.health.status if container.health else None
+    if docker == "unhealthy":
+        return "unhealthy"
+    if actuator is not None:
+        if actuator.last_error or actuator.status not in ("UP", "UNKNOWN"):
+            return "starting" if (young or docker == "starting") and actuator.last_error else "unhealthy"
+        if actuator.status == "UP" and docker in (None, "healthy"):
+            return "healthy"
+    if docker == "starting":
+        return "starting"
+    return "healthy" if docker == "healthy" else "running"
+
+
+class HealthMonitor:
+    """Runs the Actuator pollers for the containers in the store; `settings()` is read live for cadence."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        settings: Callable[[], Settings],
+        docker_host: str,
+        service_settings: Callable[[str, str], object] = lambda project, service: None,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._docker_host = docker_host
+        self._service_settings = service_settings
+        self._pollers: dict[str, tuple[tuple[Target, float | None], asyncio.Task[None]]] = {}
+        self._wake = asyncio.Event()
+        s = settings()
+        self._limit = asyncio.Semaphore(s.health_concurrency)
+        self._http = httpx.AsyncClient(
+            timeout=s.health_timeout_s,
+            limits=httpx.Limits(max_connections=s.health_concurrency, max_keepalive_connections=s.health_concurrency),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        store.subscribe(lambda snapshot, change: self._wake.set())
+
+    async def run(self) -> None:
+        """Reconcile pollers with the running containers whenever the store changes."""
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                self._reconcile(self._store.snapshot)
+        finally:
+            for _, task in self._pollers.values():
+                task.cancel()
+            await self._http.aclose()
+
+    def _reconcile(self, snapshot: Snapshot) -> None:
+        wanted: dict[str, tuple[Target, float | None]] = {}
+        if snapshot.engine.state == "up":
+            for c in snapshot.containers.values():
+                if c.state == "running" and not c.oneoff:
+                    target = resolve_target(c, self._service_settings(c.project, c.service), self._docker_host)
+                    if target is not None and target.bases:
+                        wanted[c.id] = (target, c.started_at)
+        for cid, (key, task) in list(self._pollers.items()):
+            if wanted.get(cid) != key:
+                task.cancel()
+                del self._pollers[cid]
+        for cid, key in wanted.items():
+            if cid not in self._pollers:
+                task = asyncio.get_running_loop().create_task(self._poll(cid, key[0]), name=f"actuator-{cid[:12]}")
+                self._pollers[cid] = (key, task)
+
+    async def _get(self, url: str) -> httpx.Response:
+        async with self._limit:
+            return await self._http.get(url)
+
+    async def _find(self, target: Target) -> tuple[str | None, str]:
+        """The first base whose /actuator/health answers like Actuator, and the last error seen."""
+        error = ""
+        for base in target.bases:
+            try:
+                response = await self._get(base + HEALTH_PATH)
+                if parse_actuator(_json(response), base, 0.0) is not None:
+                    return base, ""
+                error = f"{base}{HEALTH_PATH} answered HTTP {response.status_code}, not Actuator health"
+            except httpx.HTTPError as exc:
+                error = f"{base}{HEALTH_PATH}: {_describe(exc)}"
+        return None, error
+
+    async def _links(self, base: str) -> tuple[tuple[str, str], ...]:
+        links = [("Actuator", base + "/actuator")]
+        for path in OPENAPI_PATHS:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await self._get(base + path)).status_code == 200:
+                    links.append(("OpenAPI" if "docs" in path or "openapi" in path else "Swagger UI", base + path))
+        return tuple(links)
+
+    async def _poll(self, container_id: str, target: Target) -> None:
+        failures = 0
+        base: str | None = None
+        links: tuple[tuple[str, str], ...] = ()
+        while True:
+            s = self._settings()
+            if base is None:
+                base, error = await self._find(target)
+                if base is not None:
+                    links = await self._links(base)
+            if base is None:
+                failures += 1
+                if target.configured:
+                    url = target.bases[0] + HEALTH_PATH
+                    failing = ActuatorHealth(url, "UNKNOWN", (), time.time(), error, failures)
+                    self._store.put_actuator(container_id, failing)
+            else:
+                health = await self._check(base, links)
+                failures = failures + 1 if health.last_error else 0
+                self._store.put_actuator(container_id, dataclasses.replace(health, failures=failures))
+            delay = s.health_interval_s * (2 ** min(failures, 6) if failures else 1)
+            await asyncio.sleep(min(delay, s.health_max_backoff_s) if failures else delay)
+
+    async def _check(self, base: str, links: tuple[tuple[str, str], ...]) -> ActuatorHealth:
+        url = base + HEALTH_PATH
+        now = time.time()
+        try:
+            response = await self._get(url)
+        except httpx.HTTPError as exc:
+            return ActuatorHealth(url, "UNKNOWN", (), now, _describe(exc), 0, links)
+        parsed = parse_actuator(_json(response), url, now)
+        if parsed is None:
+            error = f"HTTP {response.status_code}: not Actuator health"
+            return ActuatorHealth(url, "UNKNOWN", (), now, error, 0, links)
+        return ActuatorHealth(url, parsed.status, parsed.components, now, "", 0, links)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused" if "refused" in str(exc).lower() else f"cannot connect ({exc})"
+    return str(exc) or type(exc).__name__
+
+
+def service_setting(x_dockhand: Mapping[str, Any] | None) -> object:
+    """The `actuator` value of a service's `x-dockhand` mapping (None when unset)."""
+    return (x_dockhand or {}).get("actuator") if isinstance(x_dockhand, Mapping) else None
