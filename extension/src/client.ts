@@ -1,25 +1,14 @@
 // The language client: starts `python -m dockhand`, keeps its settings in sync, and answers typed requests.
 import * as vscode from 'vscode';
 import { ErrorCodes, ResponseError } from 'vscode-languageclient';
-import {
-  DidChangeConfigurationNotification,
-  ExecuteCommandRequest,
-  LanguageClient,
-  RevealOutputChannelOn,
-  State,
-} from 'vscode-languageclient/node';
+import { DidChangeConfigurationNotification, ExecuteCommandRequest, type LanguageClient, State } from 'vscode-languageclient/node';
+import { createLanguageClient } from './languageClient';
 import { Notifications, type LifecycleTarget } from './protocol';
 import { choosePython, probePython } from './python';
 import { configurationUpdate, explicitOptions, serverOptionKeys } from './settings';
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; reason: 'notRunning' | 'notServed' | 'failed'; message: string };
 export type ClientState = 'starting' | 'running' | 'stopped' | 'failed';
-
-/** Compose files the server serves, whether VS Code calls them `dockercompose` or plain `yaml`. */
-export const COMPOSE_SELECTOR = [
-  { scheme: 'file', language: 'dockercompose' },
-  { scheme: 'file', language: 'yaml', pattern: '**/{compose,docker-compose}*.{yml,yaml}' },
-];
 
 export class DockhandClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -51,19 +40,7 @@ export class DockhandClient implements vscode.Disposable {
     this.problem = undefined;
     this.log.info(`Starting the Dockhand server with ${verdict.python} (Python ${verdict.version}, dockhand ${verdict.dockhandVersion}, from the ${choice.source})`);
     this.sent = this.options();
-    const client = new LanguageClient(
-      'dockhand',
-      'Dockhand',
-      // cwd outside the workspace: `python -m` puts the cwd on sys.path and a folder must not shadow dockhand.
-      { command: verdict.python, args: ['-m', 'dockhand'], options: { cwd: this.context.extensionPath, env: { ...process.env, PYTHONUNBUFFERED: '1' } } },
-      {
-        documentSelector: COMPOSE_SELECTOR,
-        outputChannel: this.log,
-        traceOutputChannel: this.log,
-        revealOutputChannelOn: RevealOutputChannelOn.Never,
-        initializationOptions: { ...this.sent, trusted: vscode.workspace.isTrusted },
-      },
-    );
+    const client = createLanguageClient(verdict.python, this.context.extensionPath, this.log, { ...this.sent, trusted: vscode.workspace.isTrusted });
     for (const method of Object.values(Notifications)) {
       client.onNotification(method, (params: unknown) => this.notificationEmitter.fire({ method, params }));
     }

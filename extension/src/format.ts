@@ -11,8 +11,9 @@ export function isHealthy(s: ServiceInfo): boolean {
   return s.state === 'running' && (s.health === 'healthy' || !s.health || s.health === 'none');
 }
 
+/** `:8080` per published URL, each port once (a service's app and Actuator URLs often share one). */
 export function urlPorts(s: ServiceInfo): string[] {
-  return s.urls.map((u) => {
+  const ports = s.urls.map((u) => {
     try {
       const parsed = new URL(u.url);
       return parsed.port ? `:${parsed.port}` : parsed.host;
@@ -20,6 +21,7 @@ export function urlPorts(s: ServiceInfo): string[] {
       return u.label || u.url;
     }
   });
+  return [...new Set(ports)];
 }
 
 /** e.g. `healthy · :8080`, `exited (137)`, `running`. */

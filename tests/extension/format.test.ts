@@ -26,6 +26,11 @@ test('a healthy service with a published port reads "healthy · :8080"', () => {
   assert.equal(serviceIcon(s).id, 'pass-filled');
 });
 
+test('a port shared by the app and its Actuator URL is shown once', () => {
+  const urls = [{ label: 'http', url: 'http://127.0.0.1:8080/' }, { label: 'actuator', url: 'http://127.0.0.1:8080/actuator/health' }];
+  assert.equal(serviceDescription(service({ urls })), 'healthy · :8080');
+});
+
 test('an exited service shows its exit code and an error icon', () => {
   const s = service({ state: 'exited', health: '', exitCode: 137 });
   assert.equal(serviceDescription(s), 'exited (137)');

@@ -1,0 +1,72 @@
+"""Fixtures for the end-to-end tests in real VS Code: code-server with the packaged .vsix, and Chromium.
+
+`scripts/build-extension` and `scripts/install-code-server` run first (both skip when up to date), so these tests
+always exercise the .vsix a user would install. Screenshots go to tests/browser/artifacts/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.browser.workbench import CHROMIUM, CHROMIUM_ARGS, ROOT, CodeServer, free_port
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def dockhand_vsix() -> Path:
+    subprocess.run([str(ROOT / "scripts" / "build-extension")], check=True, capture_output=True)
+    return ROOT / "extension" / "dockhand.vsix"
+
+
+@pytest.fixture(scope="session")
+def code_server_entry() -> Path:
+    done = subprocess.run([str(ROOT / "scripts" / "install-code-server")], check=True, capture_output=True, text=True)
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def start_code_server(
+    tmp_path_factory: pytest.TempPathFactory, code_server_entry: Path, dockhand_vsix: Path
+) -> Iterator[Callable[[dict[str, Any]], CodeServer]]:
+    """Start a code-server with Dockhand installed and these user settings; all are stopped at the end."""
+    started: list[CodeServer] = []
+
+    def start(settings: dict[str, Any]) -> CodeServer:
+        home = tmp_path_factory.mktemp("code-server")
+        # Own telemetry store and OTLP port: never share another Dockhand's (a demo's or a parallel run's).
+        settings = {"dockhand.telemetryDir": str(home / "telemetry"), "dockhand.otlpPort": free_port(), **settings}
+        server = CodeServer.start(code_server_entry, dockhand_vsix, home, settings)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

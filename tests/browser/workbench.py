@@ -1,0 +1,209 @@
+"""Drive real VS Code (code-server) in Debian's Chromium: start code-server with the packaged Dockhand, and the
+few page actions the browser tests need (command palette, files, hovers, code lenses, the Dockhand trees)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BASE_SETTINGS: dict[str, Any] = {
+    "workbench.startupEditor": "none",
+    "workbench.colorTheme": "Default Dark Modern",
+    "workbench.tips.enabled": False,
+    "workbench.enableExperiments": False,
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "extensions.ignoreRecommendations": True,
+    "security.workspace.trust.enabled": False,
+    "git.enabled": False,
+    "editor.hover.delay": 200,
+    "editor.minimap.enabled": False,
+    "window.commandCenter": False,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Any, timeout: float, what: str, interval: float = 0.25) -> Any:
+    """Poll `check()` until truthy; raise with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class CodeServer:
+    """One running code-server with its own user data and extensions folders."""
+
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls, entry: Path, vsix: Path, home: Path, settings: dict[str, Any]) -> CodeServer:
+        extensions, user_data = home / "extensions", home / "user-data"
+        all_settings = {**BASE_SETTINGS, "dockhand.server.python": sys.executable, **settings}
+        # code-server is VS Code's remote side: machine-scoped settings are read from Machine/, the rest from User/.
+        for scope in ("User", "Machine"):
+            (user_data / scope).mkdir(parents=True, exist_ok=True)
+            (user_data / scope / "settings.json").write_text(json.dumps(all_settings, indent=2))
+        node = ["node", str(entry)]
+        dirs = ["--extensions-dir", str(extensions), "--user-data-dir", str(user_data)]
+        installed = subprocess.run([*node, "--install-extension", str(vsix), *dirs], capture_output=True, text=True)
+        assert installed.returncode == 0 and "successfully installed" in installed.stdout, installed
+        port = free_port()
+        config = home / "config.yaml"  # our own, so code-server never writes ~/.config/code-server
+        config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
+        argv = [*node, "--config", str(config), "--disable-telemetry", "--disable-update-check"]
+        argv += ["--disable-workspace-trust", "--disable-getting-started-override", *dirs]
+        log = (home / "code-server.log").open("wb")
+        # Its own session, so the teardown can end code-server, its extension host and the Dockhand server at once.
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = cls(f"http://127.0.0.1:{port}", home, process)
+        wait_until(server.answers, 60, "code-server to answer")
+        return server
+
+    def answers(self) -> bool:
+        assert self.process.poll() is None, (self.home / "code-server.log").read_text()
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+
+    def dockhand_log(self) -> str:
+        """What the extension wrote to its `Dockhand` log channel (VS Code keeps each channel in a file)."""
+        logs = sorted((self.home / "user-data" / "logs").glob("*/exthost*/dockhand.dockhand/Dockhand.log"))
+        return "\n".join(p.read_text(errors="replace") for p in logs)
+
+
+class Workbench:
+    """A VS Code window in the browser, opened on one folder."""
+
+    def __init__(self, page: Page, server: CodeServer, folder: Path) -> None:
+        self.page = page
+        self.server = server
+        self.folder = folder
+
+    def open(self) -> Workbench:
+        self.page.goto(f"{self.server.url}/?folder={self.folder}")
+        self.page.wait_for_selector(".monaco-workbench", timeout=90_000)
+        expect(self.page.locator(".activitybar a[aria-label='Dockhand']")).to_be_visible(timeout=60_000)
+        return self
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def command(self, title: str) -> None:
+        """Run a command from the palette by its exact title."""
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("F1")
+        box = self.page.locator(".quick-input-widget input")
+        expect(box).to_be_visible(timeout=10_000)
+        box.fill(f">{title}")
+        row = self.page.locator(".quick-input-list .monaco-list-row", has_text=title).first
+        expect(row).to_be_visible(timeout=15_000)
+        box.press("Enter")
+
+    def open_file(self, name: str) -> Locator:
+        """Open a file of the folder through Quick Open; return the editor."""
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Control+p")
+        box = self.page.locator(".quick-input-widget input")
+        expect(box).to_be_visible(timeout=10_000)
+        box.fill(name)
+        expect(self.page.locator(".quick-input-list .monaco-list-row").first).to_be_visible(timeout=15_000)
+        box.press("Enter")
+        editor = self.page.locator(".editor-instance .monaco-editor").first
+        expect(self.page.locator(".tab.active", has_text=name)).to_be_visible(timeout=15_000)
+        return editor
+
+    def token(self, text: str, line_containing: str | None = None) -> Locator:
+        """The rendered editor token with exactly `text` (on the first line containing `line_containing`)."""
+        lines = self.page.locator(".editor-instance .view-lines .view-line")
+        if line_containing:
+            lines = lines.filter(has_text=line_containing)
+        return lines.first.locator("span span", has_text=re.compile(rf"^{re.escape(text)}$")).first
+
+    def hover(self, target: Locator, expect_text: str | re.Pattern[str], timeout: float = 30_000) -> str:
+        """Hover `target` until the hover widget shows `expect_text`; return the hover's text."""
+        hover = self.page.locator(".monaco-hover:not(.hidden) .monaco-hover-content, .monaco-hover:not(.hidden)").first
+        deadline = time.monotonic() + timeout / 1000
+        while True:
+            self.page.mouse.move(0, 0)
+            target.hover()
+            try:
+                expect(hover).to_contain_text(expect_text, timeout=3_000)
+                return hover.inner_text()
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+
+    def code_lens(self, text: str) -> Locator:
+        return self.page.locator(".contentWidgets .codelens-decoration a", has_text=text)
+
+    def show_dockhand(self) -> None:
+        self.page.locator(".activitybar a[aria-label='Dockhand']").click()
+        expect(self.page.locator(".pane-header[aria-label='Services Section']")).to_be_visible(timeout=15_000)
+
+    def section(self, name: str) -> Locator:
+        return self.page.locator(".pane", has=self.page.locator(f".pane-header[aria-label='{name} Section']"))
+
+    def tree_rows(self, name: str) -> list[str]:
+        """Accessible labels of the visible rows of a Dockhand tree (label and description)."""
+        rows = self.section(name).locator(".monaco-list-row")
+        return [str(label) for label in rows.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))")]
+
+    def tree_message(self, name: str) -> str:
+        message = self.section(name).locator(".message")
+        return message.inner_text() if message.count() else ""
+
+    def status_item(self) -> Locator:
+        return self.page.locator(".statusbar-item[id$='dockhand.status']")
