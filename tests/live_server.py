@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -29,10 +30,28 @@ async def running_server(
     env: dict[str, str] | None = None,
     workspace: str | None = None,
     client: str = "visual-studio-code",
+    command: list[str] | None = None,
 ) -> AsyncIterator[LanguageClient]:
-    """The real server, initialized with `options` (trusted unless they say otherwise), shut down afterwards."""
-    config = ClientServerConfig(server_command=SERVER, server_env=env)
+    """The real server, initialized with `options` (trusted unless they say otherwise), shut down afterwards.
+
+    `env` is added to this process's environment; `command` replaces `python -m dockhand` (e.g. to drop
+    privileges). The client answers workspace/codeLens/refresh and keeps dockhand/* notifications in
+    `lsp.notifications` and the refresh count in `lsp.lens_refreshes`."""
+    config = ClientServerConfig(server_command=command or SERVER, server_env={**os.environ, **(env or {})})
     lsp = await config.start()
+    lsp.notifications = []  # type: ignore[attr-defined]
+    lsp.lens_refreshes = 0  # type: ignore[attr-defined]
+
+    @lsp.feature(types.WORKSPACE_CODE_LENS_REFRESH)
+    def on_refresh(_client: LanguageClient, params: None) -> None:
+        lsp.lens_refreshes += 1  # type: ignore[attr-defined]
+
+    for method in ("dockhand/stateChanged", "dockhand/engineStatus", "dockhand/telemetryChanged"):
+
+        def remember(_client: LanguageClient, params: Any, method: str = method) -> None:
+            lsp.notifications.append((method, params))  # type: ignore[attr-defined]
+
+        lsp.feature(method)(remember)
     try:
         lsp.initialize_result = await lsp.initialize_session(  # type: ignore[attr-defined]
             types.InitializeParams(
@@ -81,3 +100,45 @@ def listening_addresses(process: psutil.Process) -> list[tuple[str, int]]:
         for conn in process.net_connections(kind="tcp")
         if conn.status == psutil.CONN_LISTEN
     ]
+
+
+def plain(value: Any) -> Any:
+    """pygls turns answers of custom requests into named tuples: back to dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+async def request(lsp: LanguageClient, method: str, params: Any = None) -> Any:
+    """A custom request (dockhand/…), answered as plain JSON-like data."""
+    return plain(await lsp.protocol.send_request_async(method, params if params is not None else {}))
+
+
+def open_document(lsp: LanguageClient, path: str, text: str | None = None) -> str:
+    """didOpen `path` (its text on disk unless given); returns its URI."""
+    uri = f"file://{path}"
+    with open(path) as file:
+        content = file.read() if text is None else text
+    lsp.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "dockercompose", 1, content))
+    )
+    return uri
+
+
+async def hover_text(lsp: LanguageClient, uri: str, line: int, character: int) -> str:
+    """The hover's text at a position ('' when there is none)."""
+    found = await lsp.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line, character))
+    )
+    if found is None:
+        return ""
+    contents = found.contents
+    if isinstance(contents, types.MarkupContent):
+        return contents.value
+    if isinstance(contents, list):
+        return "\n".join(c if isinstance(c, str) else c.value for c in contents)
+    return contents if isinstance(contents, str) else contents.value
