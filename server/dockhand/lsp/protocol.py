@@ -18,14 +18,17 @@ rootOperation, startTimeUnixNano, durationMs, spanCount, error, services: [name]
 
 TRACE = "dockhand/trace"
 """params: {traceId} → {traceId, spans: [{spanId, parentSpanId?, service, name, kind, startTimeUnixNano,
-durationMs, status: "ok"|"error"|"unset", attributes: {k: v}}]} (null when unknown)"""
+durationMs, status: "ok"|"error"|"unset", attributes: {k: v}}]} (null when unknown). kind: "server"|"client"|
+"internal"|"producer"|"consumer"|"unspecified"; startTimeUnixNano is a decimal string (int64 does not fit JSON)."""
 
 LATENCY = "dockhand/latency"
 """params: {windowS?, service?} → {rows: [{service, operation, p50Ms, p95Ms, p99Ms, count, errorRate,
-source: "spans"|"prometheus"}]}"""
+source: "spans"|"prometheus", meanMs?, maxMs?}]}. Span rows: server/consumer spans, quantiles ±1%;
+Prometheus rows: http_server_requests_seconds histograms (increase over the window, or since start)."""
 
 TRACE_LOGS = "dockhand/traceLogs"
-"""params: {traceId} → {lines: [{service, container, timestamp, line, traceId, spanId?}]} in time order"""
+"""params: {traceId} → {lines: [{service, container, timestamp, line, traceId, spanId?}]} in time order;
+timestamp: Unix ns as a decimal string; container "" for records that came over OTLP /v1/logs."""
 
 LOG_TRACE = "dockhand/logTrace"
 """params: {container, line} → {traceId?, spanId?}: the trace a log line belongs to"""
