@@ -6,6 +6,7 @@ HTTP at its receiver, exactly as a service's exporter would send them.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 import time
@@ -19,6 +20,17 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from dockhand.lsp import protocol
 from tests.unit.telemetry.otlp_samples import call_chain, logs_protobuf, traces_json, traces_protobuf
+
+COMPOSE = """\
+services:
+  gateway:
+    image: dockhand/busybox:local
+    depends_on: [db]
+  orders:
+    image: dockhand/busybox:local
+  db:
+    image: dockhand/busybox:local
+"""
 
 
 def _free_port() -> int:
@@ -38,16 +50,21 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
 
     port = _free_port()
     lsp_client.otlp_port = port  # type: ignore[attr-defined]
+    workspace = request.getfixturevalue("tmp_path") / "shop"
+    workspace.mkdir()
+    (workspace / "compose.yaml").write_text(COMPOSE)
+    lsp_client.compose_file = workspace / "compose.yaml"  # type: ignore[attr-defined]
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(request.param),
             client_info=types.ClientInfo(name=request.param),
+            root_uri=workspace.as_uri(),
             # Its own port and store: the machine's default receiver may be in use by another server.
             initialization_options={
                 "trusted": True,
                 "otlpHost": "127.0.0.1",
                 "otlpPort": port,
-                "telemetryDir": str(request.getfixturevalue("tmp_path")),
+                "telemetryDir": str(request.getfixturevalue("tmp_path") / "telemetry"),
             },
         )
     )
@@ -140,3 +157,25 @@ async def test_spans_sent_to_the_receiver_come_back_as_traces_latency_graph_and_
         "spanId": "0123456789abcdef",
     }
     assert await ask(client, protocol.LOG_TRACE, {"container": "x", "line": "no trace here"}) == {}
+
+
+async def test_a_call_not_declared_in_depends_on_is_an_information_diagnostic(client: LanguageClient) -> None:
+    await ask(client, protocol.TRACES, {})
+    compose_file = client.compose_file  # type: ignore[attr-defined]
+    uri = compose_file.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "dockercompose", 1, compose_file.read_text()))
+    )
+    _, request = call_chain(time.time_ns())  # gateway calls orders, which gateway does not declare
+    assert post(client, "/v1/traces", traces_json(request), "application/json").status_code == 200
+    found: list[types.Diagnostic] = []
+    for _ in range(240):  # Compose resolves the project, the graph refreshes, diagnostics are re-published
+        found = [d for d in client.diagnostics.get(uri, []) if d.code == "undeclared-call"]
+        if found:
+            break
+        await asyncio.sleep(0.25)
+    assert len(found) == 1, client.diagnostics.get(uri)
+    (diagnostic,) = found
+    assert diagnostic.severity == types.DiagnosticSeverity.Information
+    assert diagnostic.range.start.line == 1  # on `gateway:`
+    assert "`gateway` calls `orders`" in diagnostic.message

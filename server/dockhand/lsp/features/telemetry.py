@@ -30,7 +30,7 @@ logger = logging.getLogger("dockhand.telemetry.lsp")
 
 SOURCE = "dockhand (traces)"
 POLL_S = 1.0  # tail of the store, and the notification throttle
-MAINTAIN_S = 10.0
+MAINTAIN_S = 5.0
 PROVIDER_POLL_S = 15.0
 DEFAULT_WINDOW_S = 300.0
 
@@ -222,8 +222,8 @@ class TelemetryRuntime:
         """Information on a service that calls another it does not declare in depends_on (pure over snapshots)."""
         live = getattr(self.server, "live", None)
         view = live.view(uri) if live is not None and self.hub is not None else None
-        if view is None or self.hub is None:
-            return []
+        if view is None or self.hub is None or view.info is None or not view.info.resolved:
+            return []  # depends_on is only known once Compose resolved the project: no guessing
         declared = {name: view.depends_on(name) for name in view.services}
         out = []
         for edge in graph.undeclared_calls(self.hub.observed, declared):
