@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pygls.uris import from_fs_path, to_fs_path
 
-from dockhand.compose.document import ParsedDocument, Problem, parse_document
+from dockhand.compose.document import ParsedDocument, Problem, parse_document, paused_gc
 from dockhand.compose.loader import DiskSource, load_project, path_uri, project_files_for
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.rules import check_project
@@ -154,10 +154,11 @@ class ProjectIndex:
         return self._build(tuple(path_uri(f) for f in files), directory, files, source)
 
     def _build(self, key: ProjectKey, directory: Path, files: list[Path], source: _OverlaySource) -> ProjectSnapshot:
-        project = load_project(files, source=source, environ=self.environ, project_directory=directory)
-        by_uri: dict[str, list[Problem]] = {u: [] for u in project.documents}
-        for problem in check_project(project):
-            by_uri.setdefault(problem.uri, []).append(problem)
+        with paused_gc():
+            project = load_project(files, source=source, environ=self.environ, project_directory=directory)
+            by_uri: dict[str, list[Problem]] = {u: [] for u in project.documents}
+            for problem in check_project(project):
+                by_uri.setdefault(problem.uri, []).append(problem)
         versions = {u: d.version for u, d in project.documents.items()}
         snap = ProjectSnapshot(key, project, {u: tuple(p) for u, p in by_uri.items()}, versions)
         self._snapshots[key] = snap

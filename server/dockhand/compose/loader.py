@@ -46,6 +46,7 @@ OVERRIDE_FILES = (
 )
 _ZERO = Span(0, 0, 0, 0)
 _MAX_INCLUDE_DEPTH = 10
+_VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def path_uri(path: Path) -> str:
@@ -171,17 +172,32 @@ def load_project(
         builder.add_file(path.absolute(), origin=None, depth=0)
     profiles = tuple(p.strip() for p in env.get("COMPOSE_PROFILES", "").split(",") if p.strip())
     name, name_source = _project_name(project_name, env, builder.declared_names, directory)
+    if name_source in ("-p", "COMPOSE_PROJECT_NAME") and not _VALID_NAME.fullmatch(name):
+        builder.problems.append(_bad_name(name, name_source, builder))
+        name = normalize_project_name(name)
     return builder.finish(name, name_source, tuple(path_uri(p.absolute()) for p in files), profiles)
 
 
 def _project_name(flag: str | None, env: Mapping[str, str], declared: list[str], directory: Path) -> tuple[str, str]:
+    """Compose's precedence; `name:` and the folder name are normalised, -p and the variable must be valid."""
     if flag:
-        return normalize_project_name(flag), "-p"
+        return flag, "-p"
     if env.get("COMPOSE_PROJECT_NAME"):
-        return normalize_project_name(env["COMPOSE_PROJECT_NAME"]), "COMPOSE_PROJECT_NAME"
+        return env["COMPOSE_PROJECT_NAME"], "COMPOSE_PROJECT_NAME"
     if declared:
         return normalize_project_name(declared[-1]), "name:"
     return normalize_project_name(directory.name), "directory"
+
+
+def _bad_name(name: str, source: str, builder: _ProjectBuilder) -> Problem:
+    uri, span = next(iter(builder.documents), ""), _ZERO
+    return Problem(
+        "bad-project-name",
+        f"Project name `{name}` (from {source}, which Compose does not normalise) is invalid: Compose needs lowercase letters, digits, `-` and `_`, "
+        f"starting with a letter or digit. Use `{normalize_project_name(name) or 'myproject'}`.",
+        uri,
+        span,
+    )
 
 
 class _ProjectBuilder:
