@@ -179,3 +179,14 @@ async def test_a_call_not_declared_in_depends_on_is_an_information_diagnostic(cl
     assert diagnostic.severity == types.DiagnosticSeverity.Information
     assert diagnostic.range.start.line == 1  # on `gateway:`
     assert "`gateway` calls `orders`" in diagnostic.message
+    # The service's hover card gains its recent latency (gateway's server span is 9 ms in every chain).
+    hover_text = ""
+    for _ in range(40):
+        hover = await client.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line=1, character=4))
+        )
+        hover_text = str(hover.contents.value) if hover is not None else ""  # type: ignore[union-attr]
+        if "Latency" in hover_text:
+            break
+        await asyncio.sleep(0.25)
+    assert "(last 5 min, 1 requests): p50 9.0 ms · p95 9.0 ms · errors 0.0%" in hover_text, hover_text

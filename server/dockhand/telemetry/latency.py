@@ -179,6 +179,11 @@ class SpanLatency:
             )
         return rows
 
+    def services(self) -> set[str]:
+        """Services with server spans in the rollups."""
+        with self._lock:
+            return {service for service, _ in self._minutes}
+
     def service_summary(self, service: str, window_s: float, now_ns: int) -> LatencyRow | None:
         """All operations of one service folded together (the hover's line), or None without data."""
         total = Histogram()

@@ -51,6 +51,8 @@ def service_latency_summary(
     """
     if telemetry is None:
         return None
+    # Spans name the OTel `service.name`; the hover names the compose service (`orders_api` vs `orders-api`).
+    service = graph.compose_name(service, telemetry.latency.services()) or service
     row = telemetry.latency.service_summary(service, window_s, time.time_ns())
     if row is None:
         return None
@@ -61,6 +63,31 @@ def service_latency_summary(
         "count": row.count,
         "windowS": window_s,
     }
+
+
+def latency_hover_section(server: DockhandServer, service: str) -> str | None:
+    """The hover card's latency line of a service, or None without recent spans."""
+    summary = service_latency_summary(telemetry_of(server), service)
+    if summary is None:
+        return None
+    return (
+        f"**Latency** (last {summary['windowS'] / 60:.0f} min, {summary['count']} requests): "
+        f"p50 {summary['p50Ms']:.1f} ms · p95 {summary['p95Ms']:.1f} ms · errors {summary['errorRate']:.1%}"
+    )
+
+
+def _add_hover_section(server: DockhandServer) -> None:
+    try:
+        from dockhand.lsp.features.hover import HoverContext, add_hover_section
+    except ImportError:  # a server without the hover feature
+        return
+
+    def section(context: HoverContext) -> str | None:
+        if context.target.kind != "service":
+            return None
+        return latency_hover_section(server, context.target.name)
+
+    add_hover_section(server, section)
 
 
 def _plain(value: Any) -> Any:
@@ -242,6 +269,7 @@ class TelemetryRuntime:
 def register(server: DockhandServer) -> None:
     """Wire the telemetry requests and start the runtime on `initialized`."""
     runtime = TelemetryRuntime(server)
+    _add_hover_section(server)
     hooks = getattr(server, "on_initialized", None)
     if isinstance(hooks, list):
         hooks.append(runtime.start)
