@@ -19,7 +19,7 @@ class ServiceSummary:
     project: str
     service: str
     state: str
-    """`running`, `exited`, `restarting`, `paused`, `created`, `not running` (no container), `unknown` (engine down)."""
+    """`running`, `exited`, `restarting`, `paused`, `created`, `not running` (no container), `unknown` (no engine)."""
     health: str
     """`healthy`, `unhealthy`, `starting`, `running` (no checks), `restarting`, or the state when not running."""
     containers: tuple[ContainerInfo, ...]
@@ -29,6 +29,7 @@ class ServiceSummary:
     running: int
     out_of_date: bool
     engine_up: bool
+    engine_state: str = "up"
 
     @property
     def primary(self) -> ContainerInfo | None:
@@ -43,7 +44,7 @@ def summarize(snapshot: Snapshot, project: str, service: str, now: float | None 
     running = [c for c in containers if c.running]
     engine_up = snapshot.engine.state == "up"
     if not containers:
-        state = "not running" if engine_up or snapshot.engine.state == "unknown" else "unknown"
+        state = "not running" if engine_up else "unknown"
         health = state
     elif running:
         healths = [service_health(c, snapshot.actuator.get(c.id), now) for c in running]
@@ -62,13 +63,24 @@ def summarize(snapshot: Snapshot, project: str, service: str, now: float | None 
         decl and decl.config_hash and any(c.config_hash and c.config_hash != decl.config_hash for c in containers)
     )
     return ServiceSummary(
-        project, service, state, health, containers, actuators, tuple(urls), links, len(running), out_of_date, engine_up
+        project,
+        service,
+        state,
+        health,
+        containers,
+        actuators,
+        tuple(urls),
+        links,
+        len(running),
+        out_of_date,
+        engine_up,
+        snapshot.engine.state,
     )
 
 
 def symbol(summary: ServiceSummary) -> str:
     """● healthy/running, ◐ starting, ✖ unhealthy/exited with an error, ○ not running, ? engine unknown."""
-    if not summary.engine_up and summary.state == "unknown":
+    if not summary.engine_up:
         return "?"
     if summary.health in ("unhealthy", "restarting", "dead"):
         return "✖"
@@ -81,9 +93,9 @@ def symbol(summary: ServiceSummary) -> str:
 
 
 def headline(summary: ServiceSummary) -> str:
-    """`● healthy`, `✖ exited (137, OOM-killed)`, `○ not running`, `? engine down`: the lens's first word."""
-    if not summary.engine_up and summary.state == "unknown":
-        return "? engine down"
+    """`● healthy`, `✖ exited (137, OOM-killed)`, `○ not running`, `? engine down` (whatever was last known)."""
+    if not summary.engine_up:
+        return "? engine down" if summary.engine_state == "down" else "? connecting to Docker"
     c = summary.primary
     if summary.state == "exited" and c is not None:
         detail = f"{c.exit_code}{', OOM-killed' if c.oom_killed else ''}"
@@ -91,8 +103,6 @@ def headline(summary: ServiceSummary) -> str:
     text = summary.health if summary.running else summary.state
     if len(summary.containers) > 1:
         text += f" {summary.running}/{len(summary.containers)}"
-    if not summary.engine_up:
-        text += " (stale)"
     return f"{symbol(summary)} {text}"
 
 
