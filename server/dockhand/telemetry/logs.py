@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -66,8 +67,10 @@ class LogLine:
         return payload
 
 
-# A buffered entry: (time_ns, text, trace_id or None, span_id). Tuples keep 100k-line buffers small.
-_Entry = tuple[int, str, str | None, str]
+# A buffered entry: (time_ns, text, trace_id or None). Only atomic values, so the garbage collector stops
+# tracking these tuples and 100k-line buffers neither weigh on it nor pause queries; the trace id is interned
+# (one string per trace), the span id is re-read from the text of the few lines a query returns.
+_Entry = tuple[int, str, str | None]
 
 
 class ContainerBuffer:
@@ -86,8 +89,8 @@ class ContainerBuffer:
     def add(self, time_ns: int, text: str) -> str | None:
         """Buffer a line; returns the trace id it carries."""
         found = extract_trace(text)
-        trace_id, span_id = found if found else (None, "")
-        entry: _Entry = (time_ns, text, trace_id, span_id)
+        trace_id = sys.intern(found[0]) if found else None
+        entry: _Entry = (time_ns, text, trace_id)
         self._lines.append(entry)
         if trace_id is not None:
             self._by_trace.setdefault(trace_id, []).append(entry)
@@ -110,10 +113,11 @@ class ContainerBuffer:
 
     def for_trace(self, trace_id: str) -> list[LogLine]:
         """This container's lines of one trace."""
-        return [
-            LogLine(self.service, self.container, t, text, trace_id, span_id)
-            for t, text, _, span_id in self._by_trace.get(trace_id, ())
-        ]
+        out = []
+        for t, text, _ in self._by_trace.get(trace_id, ()):
+            found = extract_trace(text)
+            out.append(LogLine(self.service, self.container, t, text, trace_id, found[1] if found else ""))
+        return out
 
     def newest_time_ns(self) -> int:
         """Time of the newest buffered line (0 when empty): where a restarted follower resumes."""
