@@ -70,6 +70,8 @@ def test_gateway_serves_the_shop_through_its_backends(examples_stack: ExamplesSt
 
     assert http("GET", f"{gateway}/api/parcels/987654")[0] == 404
     assert http("POST", f"{gateway}/api/quotes", {"weight_kg": 99})[0] == 422
+    status, error, _ = http("POST", f"{gateway}/api/parcels", "not an order")
+    assert status == 400 and error["message"] == "expected sender, recipient and weight_kg"
     notifier = examples_stack.urls["notifier"]
     eventually(lambda: http("GET", f"{notifier}/actuator/health")[1]["components"]["queue"]["details"]["sent"] >= 1)
 

@@ -38,7 +38,11 @@ class Request:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body or b"{}")
+        """The body as JSON; a body that is not JSON is the caller's mistake (400), not the service's."""
+        try:
+            return json.loads(self.body or b"{}")
+        except ValueError as exc:
+            raise HttpError(400, f"the body is not JSON: {exc}") from exc
 
 
 @dataclass
