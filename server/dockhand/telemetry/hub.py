@@ -26,6 +26,9 @@ from dockhand.telemetry.store import STORE_FILE, TelemetryStore
 logger = logging.getLogger("dockhand.telemetry")
 
 GRAPH_WINDOW_S = 900.0
+STARTUP_HORIZON_S = 900.0
+"""On start, rollups are rebuilt from spans of the last 15 minutes only: every editor window (and test) starts a
+server, and re-reading a full store of millions of spans each time would cost seconds of CPU."""
 
 
 def port_taken(port: int) -> DiagnosticError:
@@ -59,6 +62,7 @@ class Telemetry:
         """Open the store and take (or find) the machine's receiver. Blocking: call from a thread."""
         s = self.settings
         self.store = self._open_store(s.telemetry_path)
+        self._cursor = self.store.first_span_id_since(time.time_ns() - int(STARTUP_HORIZON_S * 1e9))
         if s.trace_provider != "otlp" or s.otlp_port == 0:
             return
         self.receiver = Receiver(s.otlp_host, s.otlp_port, s.otlp_max_body_bytes, self._sink, str(self.store.path))
@@ -74,6 +78,7 @@ class Telemetry:
         if owner_store.name == STORE_FILE and owner_store != self.store.path:
             self.store.close()
             self.store = self._open_store(owner_store.parent)
+            self._cursor = self.store.first_span_id_since(time.time_ns() - int(STARTUP_HORIZON_S * 1e9))
 
     def _open_store(self, directory: Path) -> TelemetryStore:
         s = self.settings

@@ -198,6 +198,11 @@ class TelemetryStore:
         """The newest span row id (0 when empty): a cursor for `spans_after`."""
         return int(self._query("SELECT coalesce(max(id), 0) FROM spans")[0][0])
 
+    def first_span_id_since(self, start_ns: int) -> int:
+        """The row id just before the first span that started at or after `start_ns` (a cursor for spans_after)."""
+        row = self._query("SELECT min(id) FROM spans WHERE start_ns >= ?", (start_ns,))[0][0]
+        return self.last_span_id() if row is None else int(row) - 1
+
     def spans_after(self, row_id: int, limit: int = 50_000) -> list[tuple[int, str, str, int, int, int, int]]:
         """(id, service, name, kind, start_ns, duration_ns, status) of spans stored after `row_id`, oldest first."""
         return self._query(

@@ -89,3 +89,14 @@ def test_observed_calls_cross_service_boundaries_only(tmp_path: Path) -> None:
     _ingest(store, NOW)
     _ingest(store, NOW, error=True)
     assert store.observed_calls() == [("gateway", "orders", 2, 1)]
+
+
+def test_a_restarted_server_resumes_its_rollups_from_recent_spans_only(tmp_path: Path) -> None:
+    store = TelemetryStore(tmp_path)
+    _ingest(store, NOW - 3000 * 1_000_000_000)  # 50 minutes ago
+    _ingest(store, NOW - 60 * 1_000_000_000)  # a minute ago
+    cursor = store.first_span_id_since(NOW - 900 * 1_000_000_000)
+    assert [row[4] for row in store.spans_after(cursor)] == [
+        NOW - 60 * 1_000_000_000 + d for d in (0, 1_000_000, 1_500_000, 2_000_000)
+    ]
+    assert store.first_span_id_since(NOW) == store.last_span_id()  # nothing newer: start at the end
