@@ -74,9 +74,9 @@ class DockhandServer(LanguageServer):
 
 def create_server(settings: Settings | None = None) -> DockhandServer:
     """Build the server and register every feature."""
-    from dockhand.lsp.features import codelens, commands, diagnostics, lifecycle, live, services
+    from dockhand.lsp.features import codelens, commands, diagnostics, lifecycle, live, services, telemetry
 
     server = DockhandServer(settings or Settings.load())
-    for feature in (lifecycle, diagnostics, live, codelens, commands, services):
+    for feature in (lifecycle, diagnostics, live, codelens, commands, services, telemetry):
         feature.register(server)
     return server
