@@ -142,9 +142,12 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def examples_stack(docker_client: docker.DockerClient, compose_cli: ComposeCli) -> Iterator[ExamplesStack]:
-    """The parcel shop, built and up (`--wait`) once per run under a unique project, torn down with `down -v`."""
+@contextlib.contextmanager
+def running_examples_stack(
+    docker_client: docker.DockerClient, compose_cli: ComposeCli, directory: Path = EXAMPLES_DIR
+) -> Iterator[ExamplesStack]:
+    """The parcel shop in `directory` (a copy works too), built and up (`--wait`) under a unique project, torn
+    down with `down -v`. tests/browser uses it package-scoped, on a copy, so its editor sees only its own stack."""
     otlp_port = free_port()
     env = {
         **os.environ,
@@ -155,9 +158,7 @@ def examples_stack(docker_client: docker.DockerClient, compose_cli: ComposeCli) 
         "OTEL_BSP_SCHEDULE_DELAY": "200",
     }
     project = f"dhshop-{uuid.uuid4().hex[:8]}"
-    stack = ExamplesStack(
-        project, EXAMPLES_DIR / "compose.yaml", EXAMPLES_DIR, compose_cli, docker_client, env, otlp_port
-    )
+    stack = ExamplesStack(project, directory / "compose.yaml", directory, compose_cli, docker_client, env, otlp_port)
     try:
         stack.compose("build", "--quiet", timeout=600)
         started = time.monotonic()
@@ -173,10 +174,17 @@ def examples_stack(docker_client: docker.DockerClient, compose_cli: ComposeCli) 
         stack.host_gateway_ip = probe.output.decode().strip()
         yield stack
     finally:
-        ComposeProject(compose_cli, docker_client, EXAMPLES_DIR, name=project).cleanup()
+        ComposeProject(compose_cli, docker_client, directory, name=project).cleanup()
         label = {"label": f"{PROJECT_LABEL}={project}"}
         left = [*docker_client.containers.list(all=True, filters=label), *docker_client.volumes.list(filters=label)]
         assert not left, f"down -v left {left} behind"
+
+
+@pytest.fixture(scope="session")
+def examples_stack(docker_client: docker.DockerClient, compose_cli: ComposeCli) -> Iterator[ExamplesStack]:
+    """The parcel shop, up once per run (see running_examples_stack)."""
+    with running_examples_stack(docker_client, compose_cli) as stack:
+        yield stack
 
 
 @dataclass

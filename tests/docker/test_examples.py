@@ -88,6 +88,9 @@ def test_actuator_health_reports_components_like_spring_boot(examples_stack: Exa
     }
     assert body["components"]["db"]["details"]["database"] == "SQLite"
     assert body["components"]["diskSpace"]["details"]["free"] > 0
+    status, db, _ = http("GET", f"{examples_stack.urls['parcels']}/actuator/health/db")
+    assert status == 200 and db["status"] == "UP"
+    assert http("GET", f"{examples_stack.urls['parcels']}/actuator/health/nothing")[0] == 404
 
 
 def test_prometheus_timer_has_spring_labels_with_templated_uris(examples_stack: ExamplesStack) -> None:
@@ -116,9 +119,11 @@ def test_prometheus_timer_has_spring_labels_with_templated_uris(examples_stack: 
         s.labels
         for f in text_string_to_metric_families(text)
         for s in f.samples
-        if s.name == "http_server_requests_seconds_count" and s.labels["status"] == "404"
+        if s.name == "http_server_requests_seconds_count"
+        and s.labels["uri"] == "/parcels/{id}"
+        and s.labels["status"] == "404"
     )
-    assert labels["method"] == "GET" and labels["outcome"] == "CLIENT_ERROR" and labels["uri"] == "/parcels/{id}"
+    assert labels["method"] == "GET" and labels["outcome"] == "CLIENT_ERROR" and labels["exception"] == "none"
     assert not any("424242" in line for line in text.splitlines()), "raw ids must not become label values"
 
 
@@ -187,6 +192,7 @@ def test_health_knob_flips_actuator_to_503_and_docker_health_to_unhealthy(stack:
     status, body, _ = http("GET", f"{parcels}/actuator/health")
     assert status == 503 and body["status"] == "DOWN" and body["components"]["db"]["status"] == "DOWN"
     assert body["components"]["diskSpace"]["status"] == "UP"
+    assert http("GET", f"{parcels}/actuator/health/db")[0] == 503
     eventually(
         lambda: stack.docker_health("parcels") == "unhealthy", timeout=30, what="Docker to mark parcels unhealthy"
     )

@@ -6,7 +6,7 @@ import urllib.request
 
 url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080/actuator/health"
 try:
-    with urllib.request.urlopen(url, timeout=2) as response:
+    with urllib.request.urlopen(url, timeout=4) as response:
         print(response.read().decode()[:400])
 except urllib.error.HTTPError as exc:
     print(f"HTTP {exc.code}: {exc.read().decode()[:400]}")

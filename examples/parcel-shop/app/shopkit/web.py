@@ -129,6 +129,7 @@ class Service:
         self._routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
         self.route("GET", "/actuator")(self._actuator_index)
         self.route("GET", "/actuator/health")(self._health)
+        self.route("GET", "/actuator/health/{component}")(self._component_health)
         self.route("GET", "/actuator/prometheus")(lambda _: Response(200, self.metrics.render(), PROMETHEUS_TEXT))
         self.route("GET", "/admin/chaos")(lambda _: self.chaos.snapshot())
         self.route("POST", "/admin/chaos")(self._set_chaos)
@@ -182,6 +183,13 @@ class Service:
     def _health(self, _request: Request) -> Response:
         status, body = actuator.health(self.checks, self.chaos.snapshot()["health"])
         return Response(status, body, ACTUATOR_JSON)
+
+    def _component_health(self, request: Request) -> Response:
+        _, body = actuator.health(self.checks, self.chaos.snapshot()["health"])
+        component = body["components"].get(request.params["component"])
+        if component is None:
+            raise HttpError(404, f"no health component {request.params['component']!r}")
+        return Response(503 if component["status"] in actuator.UNAVAILABLE else 200, component, ACTUATOR_JSON)
 
     def _set_chaos(self, request: Request) -> dict[str, Any]:
         try:
