@@ -52,7 +52,11 @@ class PrivateEngine:
         return {**os.environ, "DOCKER_HOST": self.host}
 
     def start(self) -> None:
+        # Its own network namespace: a dockerd started with --bridge=none deletes the host's docker0 otherwise,
+        # which cuts every container of the shared engine off from host.docker.internal.
         argv = [
+            "unshare",
+            "--net",
             shutil.which("dockerd") or "dockerd",
             "--host",
             self.host,

@@ -30,7 +30,11 @@ class PrivateEngine:
     def argv(self) -> list[str]:
         dockerd = shutil.which("dockerd")
         assert dockerd, "dockerd is not installed: run scripts/setup"
+        # Its own network namespace: a dockerd started with --bridge=none deletes the host's docker0 otherwise,
+        # which cuts every container of the shared engine off from host.docker.internal.
         return [
+            "unshare",
+            "--net",
             dockerd,
             f"--host={self.host}",
             f"--data-root={self.root / 'data'}",
