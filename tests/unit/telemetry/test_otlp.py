@@ -200,3 +200,43 @@ def _free_port(_: httpx.Client) -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_json_log_records_keep_body_service_and_trace() -> None:
+    body = json.dumps(
+        {
+            "resourceLogs": [
+                {
+                    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "orders"}}]},
+                    "scopeLogs": [
+                        {
+                            "logRecords": [
+                                {
+                                    "timeUnixNano": str(NOW),
+                                    "severityText": "WARN",
+                                    "body": {"stringValue": "order 7 is late"},
+                                    "traceId": "ab" * 16,
+                                    "spanId": "cd" * 8,
+                                },
+                                {"observedTimeUnixNano": NOW + 1, "body": {"kvlistValue": {"values": []}}},
+                                {"body": {"stringValue": "no time at all"}},
+                            ]
+                        }
+                    ],
+                }
+            ]
+        }
+    ).encode()
+    sink = Sink()
+    reply = handle_export("/v1/logs", "application/json", "", body, LIMIT, sink)
+    assert reply.status == 200
+    assert json.loads(reply.body)["partialSuccess"]["rejectedLogRecords"] == "1"
+    first, second = sink.received[0].logs
+    assert (first.service, first.severity, first.body, first.trace_id, first.span_id) == (
+        "orders",
+        "WARN",
+        "order 7 is late",
+        "ab" * 16,
+        "cd" * 8,
+    )
+    assert second.time_ns == NOW + 1 and second.trace_id == ""
