@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_DEPTH = 120
 """Deeper nesting than this is reported instead of walked (no compose file needs it; recursion stays bounded)."""
-EXPANSION_BUDGET = 2_000_000
+EXPANSION_BUDGET = 500_000
 """Most nodes `to_python()` materialises through aliases before declaring an alias bomb."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -294,6 +294,13 @@ def _parse(uri: str, text: str, version: int | None, encoding: str, lines: LineI
             loader.dispose()
         if yaml_root is not None:
             root = builder.build(yaml_root, 0)
+        if root is not None and builder.aliases and _expanded_size(root, {}) > EXPANSION_BUDGET:
+            msg = (
+                'Aliases in this file expand to millions of nodes (a "billion laughs" document); Dockhand does not '
+                "expand it. Use fewer nested aliases."
+            )
+            builder.problems.append(Problem("alias-bomb", msg, uri, root.span))
+            root = None
     except yaml.MarkedYAMLError as exc:
         builder.problems.append(_yaml_problem(uri, lines, exc))
     except yaml.YAMLError as exc:  # ReaderError (binary garbage) and friends carry a position differently
@@ -302,6 +309,20 @@ def _parse(uri: str, text: str, version: int | None, encoding: str, lines: LineI
         msg = "This document nests too deeply to analyse. Flatten it (compose files need only a few levels)."
         builder.problems.append(Problem("too-deep", msg, uri, zero))
     return ParsedDocument(uri, text, version, encoding, root, tuple(builder.problems), lines)
+
+
+def _expanded_size(node: Node, memo: dict[int, int]) -> int:
+    """How many nodes the tree has once aliases are expanded, counted over shared nodes in linear time."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if node.kind == "seq":
+        size += sum(_expanded_size(c, memo) for c in node.children)
+    elif node.kind == "map":
+        size += sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.items)
+    memo[id(node)] = min(size, EXPANSION_BUDGET + 1)
+    return memo[id(node)]
 
 
 def _yaml_problem(uri: str, lines: LineIndex, exc: yaml.MarkedYAMLError) -> Problem:

@@ -149,6 +149,8 @@ def _extends_chain(
     ext_node = part.decl.node.get("extends")
     if spec is None or ext_node is None:
         return [part]
+    if not isinstance(spec, str | dict):
+        return [part]  # the structure rule reports the wrong type
     target, file = (spec, None) if isinstance(spec, str) else (spec.get("service"), spec.get("file"))
     key = (part.decl.uri, part.decl.name)
     if not isinstance(target, str) or len(seen) > _MAX_EXTENDS or key in seen:
