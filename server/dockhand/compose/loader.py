@@ -216,6 +216,7 @@ class _ProjectBuilder:
         self.paths: list[PathRef] = []
         self.declared_names: list[str] = []
         self.file_data: dict[str, dict[str, Any]] = {}
+        self.included: dict[str, tuple[str, Span, Declaration]] = {}
 
     def add_file(self, path: Path, origin: tuple[str, Span] | None, depth: int) -> None:
         doc = self.source.document(path)
@@ -273,6 +274,9 @@ class _ProjectBuilder:
             raw_services: dict[str, Any] = data["services"] if isinstance(data.get("services"), dict) else {}
             for name, key_node, value in services.entries():
                 decl = Declaration("service", name, uri, key_node.span, _join(key_node.span, value.span), value)
+                if name in self.included:
+                    self.problems.append(_include_conflict(name, *self.included[name]))
+                    continue
                 part = ServicePart(decl, path.parent, normalize_service(raw_services.get(name)), doc)
                 self.parts.setdefault(name, []).append(part)
                 self.references.extend(collect_references(part))
@@ -321,18 +325,10 @@ class _ProjectBuilder:
         self.paths.extend(sub.paths)
         for name, parts in sub.parts.items():
             if name in self.parts:
-                self.problems.append(
-                    Problem(
-                        "include-conflict",
-                        f"Service `{name}` from the included file conflicts with a service of the same name here. "
-                        "Rename one of them.",
-                        uri,
-                        span,
-                        related=((parts[0].decl.uri, parts[0].decl.name_span, "included definition"),),
-                    )
-                )
+                self.problems.append(_include_conflict(name, uri, span, parts[0].decl))
                 continue
             self.parts[name] = parts
+            self.included[name] = (uri, span, parts[0].decl)
         for kind in RESOURCE_KINDS:
             for name, decls in sub.resource_decls[kind].items():
                 self.resource_decls[kind].setdefault(name, []).extend(decls)
@@ -369,6 +365,16 @@ class _ProjectBuilder:
             active_profiles=profiles,
             paths=tuple(self.paths),
         )
+
+
+def _include_conflict(name: str, uri: str, span: Span, included: Declaration) -> Problem:
+    return Problem(
+        "include-conflict",
+        f"Service `{name}` from the included file conflicts with a service of the same name here. Rename one of them.",
+        uri,
+        span,
+        related=((included.uri, included.name_span, "included definition"),),
+    )
 
 
 def _join(a: Span, b: Span) -> Span:

@@ -133,10 +133,11 @@ def resolve_config(name: str, parts: list[ServicePart], builder: _Builder) -> tu
     for part in parts:
         chain = _extends_chain(part, builder, extra, [])
         chains.append(chain)
-        data: dict[str, Any] = {}
-        for link in chain:
+        # Start from the first link itself: merging onto {} would drop the !reset/!override markers a later file needs.
+        data: dict[str, Any] = chain[0].data
+        for link in chain[1:]:
             data = normalize_service(merge(data, link.data))
-        merged = normalize_service(merge(merged, data))
+        merged = normalize_service(merge(merged, data)) if merged else data
     located = [link for chain in chains for link in chain]
     return _typed_config(strip_markers(merged), located, extra), extra
 
