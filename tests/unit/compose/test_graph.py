@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockhand.compose.graph import cycles, dependency_graph, dependencies, dependents, start_order
+from dockhand.compose.graph import cycles, dependencies, dependency_graph, dependents, start_order
 from dockhand.compose.loader import load_project_from_disk
 
 
