@@ -31,6 +31,7 @@ from dockhand.telemetry.model import Decoded
 logger = logging.getLogger("dockhand.telemetry.otlp")
 
 INFO_PATH = "/dockhand/info"
+MAX_CONNECTIONS = 64
 IDENTITY = "dockhand-otlp"
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -145,6 +146,7 @@ def handle_export(path: str, content_type: str, encoding: str, body: bytes, max_
 class _Handler(BaseHTTPRequestHandler):
     server: _Listener
     protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds a connection may sit idle or trickle its body before it is dropped
 
     def do_POST(self) -> None:
         length_header = self.headers.get("Content-Length")
@@ -197,7 +199,21 @@ class _Listener(ThreadingHTTPServer):
         self.sink = sink
         self.max_bytes = max_bytes
         self.store_path = store_path
+        # Bounded connections: a buggy exporter opening sockets in a loop cannot exhaust threads or memory.
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def bridge_gateways() -> list[str]:

@@ -240,3 +240,30 @@ def test_json_log_records_keep_body_service_and_trace() -> None:
         "cd" * 8,
     )
     assert second.time_ns == NOW + 1 and second.trace_id == ""
+
+
+def test_connections_are_bounded_and_freed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from dockhand.telemetry import otlp
+
+    monkeypatch.setattr(otlp, "MAX_CONNECTIONS", 3)
+    sink = Sink()
+    r = Receiver("127.0.0.1", 0, LIMIT, sink, "/nowhere/telemetry.sqlite3")
+    assert r.start()
+    idle = [socket.create_connection(("127.0.0.1", r.port)) for _ in range(3)]  # connected, never sending
+    body, headers = traces_json(call_chain(NOW)[1]), {"Content-Type": "application/json"}
+    try:
+        with pytest.raises(httpx.TransportError):
+            httpx.post(f"http://127.0.0.1:{r.port}/v1/traces", content=body, headers=headers, timeout=5)
+        for s in idle:
+            s.close()
+        for _ in range(50):
+            try:
+                reply = httpx.post(f"http://127.0.0.1:{r.port}/v1/traces", content=body, headers=headers, timeout=5)
+                break
+            except httpx.TransportError:  # the freed slots are released as their threads notice the close
+                time.sleep(0.1)
+        assert reply.status_code == 200 and len(sink.received) == 1
+    finally:
+        r.stop()
