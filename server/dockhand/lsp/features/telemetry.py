@@ -117,6 +117,19 @@ def _declared(server: DockhandServer, project: str | None) -> dict[str, list[str
     return declared
 
 
+def workspace_containers(snapshot: Any) -> list[Any]:
+    """Running containers of the workspace's projects: those whose compose files the editor found, even when
+    started under another project name (`-p`); other stacks on the engine are not followed."""
+    projects = [p for p in snapshot.projects.values() if p.source == "files"]
+    names = {p.name for p in projects}
+    files = {f for p in projects for f in p.config_files}
+    return [
+        c
+        for c in snapshot.containers.values()
+        if c.running and (c.project in names or files.intersection(c.config_files))
+    ]
+
+
 class TelemetryRuntime:
     """Background loops of one server around its hub."""
 
@@ -210,8 +223,7 @@ class TelemetryRuntime:
                 live = getattr(self.server, "live", None)
                 if live is not None:
                     snapshot = live.store.snapshot
-                    running = [c for c in snapshot.containers.values() if c.running and c.project in snapshot.projects]
-                    targets = [FollowTarget(c.id, c.service, c.name) for c in running]
+                    targets = [FollowTarget(c.id, c.service, c.name) for c in workspace_containers(snapshot)]
                     await asyncio.to_thread(hub.follow, targets)
                     await self._scrape(hub, client, snapshot)
                 await asyncio.sleep(self.server.settings.health_interval_s)
