@@ -139,7 +139,9 @@ def resolve_config(name: str, parts: list[ServicePart], builder: _Builder) -> tu
             data = normalize_service(merge(data, link.data))
         merged = normalize_service(merge(merged, data)) if merged else data
     located = [link for chain in chains for link in chain]
-    return _typed_config(strip_markers(merged), located, extra), extra
+    if any(link.doc.has_merge_tags for link in located):
+        merged = strip_markers(merged)
+    return _typed_config(merged, located, extra), extra
 
 
 def _extends_chain(

@@ -63,6 +63,9 @@ class ComposeTruth:
     async def check(self, key: tuple[str, ...], project: ComposeProject, dirty: bool, has_static_errors: bool) -> bool:
         """Run (or reuse) `docker compose config` for the project; True when its findings changed."""
         before = self._latest.get(key, ())
+        if has_static_errors:
+            self._latest[key] = ()  # Compose stops at its first error, which the rules already show: skip the run
+            return before != ()
         if dirty or not project.files:
             return False  # Compose would read the saved files, not what the editor shows: keep the last answer
         digest = content_hash(project, self.environ)
@@ -76,9 +79,8 @@ class ComposeTruth:
             self._cache[digest] = hit
             if len(self._cache) > 256:
                 self._cache.pop(next(iter(self._cache)))
-        after = () if has_static_errors else hit.problems
-        self._latest[key] = after
-        return after != before
+        self._latest[key] = hit.problems
+        return hit.problems != before
 
     def _run(self, project: ComposeProject, settings: Settings) -> tuple[Problem, ...] | None:
         try:

@@ -9,6 +9,7 @@ built from. `server.republish(uris)` re-publishes that union for the given files
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 from collections.abc import Iterable
@@ -22,6 +23,10 @@ from dockhand.lsp.server import DockhandServer
 
 logger = logging.getLogger("dockhand.diagnostics")
 
+TRUTH_QUIET_S = 1.5
+"""Quiet time after the last analysis of a project before `docker compose config` runs."""
+IDLE_GC_S = 5.0
+"""Quiet time after which the cyclic GC gets a full pass (the analysis pauses it)."""
 _COMPOSE_NAME = re.compile(r"(^|/)(docker-)?compose[\w.\-]*\.ya?ml$")
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -60,20 +65,27 @@ class DiagnosticsPublisher:
         self.server = server
         self.truth = ComposeTruth(lambda: server.settings, server.projects.environ)
         self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._last_run: dict[str, float] = {}
+        self._truth_pending: dict[tuple[str, ...], asyncio.TimerHandle] = {}
+        self._idle: asyncio.TimerHandle | None = None
         self._published: set[str] = set()
 
     def schedule(self, uri: str, delay_s: float) -> None:
-        handle = self._pending.pop(uri, None)
-        if handle is not None:
-            handle.cancel()
+        """Leading-edge debounce: an edit after a quiet spell is analysed at once; a burst is coalesced into one
+        trailing run per `delay_s`, so typing never queues up analyses."""
+        if uri in self._pending:
+            return  # a trailing run is already due and will read the latest text
         loop = asyncio.get_running_loop()
-        if delay_s <= 0:
+        wait = self._last_run.get(uri, -1e9) + delay_s - loop.time()
+        if wait <= 0:
             self.refresh(uri)
         else:
-            self._pending[uri] = loop.call_later(delay_s, self.refresh, uri)
+            self._pending[uri] = loop.call_later(wait, self.refresh, uri)
 
     def refresh(self, uri: str) -> None:
+        loop = asyncio.get_running_loop()
         self._pending.pop(uri, None)
+        self._last_run[canonical_uri(uri)] = loop.time()
         try:
             snapshots = self.server.projects.rebuild(uri)
         except Exception:  # the model is pure and tested, but a bug must cost diagnostics, never the server
@@ -81,6 +93,19 @@ class DiagnosticsPublisher:
             return
         for snap in snapshots:
             self.publish(snap.project.documents)
+            # Compose's own check costs seconds of CPU on big files: run it once the editing has settled.
+            handle = self._truth_pending.pop(snap.key, None)
+            if handle is not None:
+                handle.cancel()
+            self._truth_pending[snap.key] = loop.call_later(TRUTH_QUIET_S, self._start_truth, snap.key)
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = loop.call_later(IDLE_GC_S, _idle_collect)
+
+    def _start_truth(self, key: tuple[str, ...]) -> None:
+        self._truth_pending.pop(key, None)
+        snap = next((s for s in self.server.projects.snapshots() if s.key == key), None)
+        if snap is not None:
             self.server.run_task(self._check_truth(snap), name=f"compose-config:{snap.project.name}")
 
     async def _check_truth(self, snap: ProjectSnapshot) -> None:
@@ -128,6 +153,12 @@ class DiagnosticsPublisher:
         if uri in self._published:
             self._published.discard(uri)
             self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+def _idle_collect() -> None:
+    """Once edits pause, hand the frozen model objects back to the cyclic GC and collect (see paused_gc)."""
+    gc.unfreeze()
+    gc.collect()
 
 
 def _differs_from_disk(server: DockhandServer, uri: str) -> bool:
