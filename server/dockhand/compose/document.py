@@ -42,6 +42,7 @@ EXPANSION_BUDGET = 500_000
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_YScalar = yaml.ScalarNode
 _CORE_PREFIX = "tag:yaml.org,2002:"
 _scalar_constructor = yaml.SafeLoader("")  # only its scalar constructors are used; they are pure
 
@@ -391,7 +392,8 @@ class _TreeBuilder:
         self.lines = lines
         self.problems: list[Problem] = []
         self.memo: dict[int, Node] = {}
-        self.aliases = any("*" in line for line in lines.lines)  # no `*` anywhere: no node is shared, skip the memo
+        self.aliases = any("*" in line for line in lines.lines)
+        self.ascii = lines.all_ascii  # no `*` anywhere: no node is shared, skip the memo
 
     def span(self, y: yaml.Node) -> Span:
         s, e = y.start_mark, y.end_mark
@@ -404,9 +406,22 @@ class _TreeBuilder:
             hit = self.memo.get(id(y))
             if hit is not None:
                 return hit
-        tag = "" if y.tag.startswith(_CORE_PREFIX) else y.tag
-        if y.__class__ is yaml.ScalarNode and depth <= MAX_DEPTH:  # the common case first
-            return Node("scalar", self.span(y), tag, _scalar_value(y), quoted=y.style in ("'", '"'))
+        tag = y.tag
+        if y.__class__ is _YScalar and depth <= MAX_DEPTH:  # the common case first, inlined: it is most nodes
+            style = y.style
+            if tag == _STR_TAG:
+                value = y.value if style else _plain_value(y.value)
+                tag = ""
+            else:
+                value = _scalar_value(y)
+                tag = "" if tag.startswith(_CORE_PREFIX) else tag
+            s, e = y.start_mark, y.end_mark
+            if self.ascii:
+                span = Span(s.line, s.column, e.line, e.column)
+            else:
+                span = self.span(y)
+            return Node("scalar", span, tag, value, quoted=style == '"' or style == "'")
+        tag = "" if tag.startswith(_CORE_PREFIX) else tag
         if depth > MAX_DEPTH:
             self.problems.append(
                 Problem("too-deep", "Nesting is too deep here; Dockhand stops reading below.", self.uri, self.span(y))
