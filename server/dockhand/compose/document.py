@@ -416,10 +416,7 @@ class _TreeBuilder:
                 value = _scalar_value(y)
                 tag = "" if tag.startswith(_CORE_PREFIX) else tag
             s, e = y.start_mark, y.end_mark
-            if self.ascii:
-                span = Span(s.line, s.column, e.line, e.column)
-            else:
-                span = self.span(y)
+            span = Span(s.line, s.column, e.line, e.column) if self.ascii else self.span(y)
             return Node("scalar", span, tag, value, quoted=style == '"' or style == "'")
         tag = "" if tag.startswith(_CORE_PREFIX) else tag
         if depth > MAX_DEPTH:
