@@ -1,5 +1,5 @@
 // Pure presentation helpers shared by the trees and the status bar (no VS Code import: unit-tested in node).
-import type { LatencyRow, ServiceInfo, ServicesResult, Span, TraceFilter, TraceSummary } from './protocol';
+import type { LatencyRow, ProjectInfo, ServiceInfo, ServicesResult, Span, TraceFilter, TraceSummary } from './protocol';
 
 export interface Icon { id: string; color?: string }
 
@@ -8,7 +8,12 @@ const STOPPED = new Set(['exited', 'dead', 'removing', 'created', 'missing', 'no
 
 /** A service counts as healthy when it runs and its health check (if any) passes. */
 export function isHealthy(s: ServiceInfo): boolean {
-  return s.state === 'running' && (s.health === 'healthy' || !s.health || s.health === 'none');
+  return s.state === 'running' && ['healthy', 'running', 'none', ''].includes(s.health ?? '');
+}
+
+/** Declared in a compose file but without any container (never up, or down). */
+function isAbsent(s: ServiceInfo): boolean {
+  return ['not running', 'unknown', 'missing', ''].includes(s.state);
 }
 
 /** `:8080` per published URL, each port once (a service's app and Actuator URLs often share one). */
@@ -27,6 +32,7 @@ export function urlPorts(s: ServiceInfo): string[] {
 /** e.g. `healthy · :8080`, `exited (137)`, `running`. */
 export function serviceDescription(s: ServiceInfo): string {
   let word = s.health && s.health !== 'none' && s.state === 'running' ? s.health : s.state || 'unknown';
+  if (s.state === 'not running' && s.health === 'not running') word = 'not running';
   if (s.state === 'exited' && s.exitCode !== undefined) word = `exited (${s.exitCode})`;
   if (s.replicas > 1) word += ` ×${s.replicas}`;
   return [word, ...urlPorts(s)].join(' · ');
@@ -35,7 +41,8 @@ export function serviceDescription(s: ServiceInfo): string {
 export function serviceIcon(s: ServiceInfo): Icon {
   if (s.state === 'running' && UNHEALTHY.has(s.health)) return { id: 'error', color: 'testing.iconFailed' };
   if (s.state === 'running' && s.health === 'starting') return { id: 'loading~spin', color: 'charts.yellow' };
-  if (isHealthy(s)) return { id: 'pass-filled', color: 'testing.iconPassed' };
+  if (s.state === 'running' && s.health === 'healthy') return { id: 'pass-filled', color: 'testing.iconPassed' };
+  if (isHealthy(s)) return { id: 'circle-filled', color: 'charts.green' }; // running, nothing checks it
   if (s.state === 'restarting') return { id: 'sync~spin', color: 'charts.yellow' };
   if (s.state === 'paused') return { id: 'debug-pause', color: 'charts.yellow' };
   if (s.state === 'exited' && s.exitCode) return { id: 'error', color: 'testing.iconFailed' };
@@ -43,19 +50,41 @@ export function serviceIcon(s: ServiceInfo): Icon {
   return { id: 'circle-filled' };
 }
 
+/** A folder path or file URI as a comparable path with a trailing slash. */
+function folderKey(pathOrUri: string): string {
+  const path = pathOrUri.startsWith('file://') ? decodeURIComponent(new URL(pathOrUri).pathname) : pathOrUri;
+  return path.endsWith('/') ? path : `${path}/`;
+}
+
+/** The workspace's own projects first (and flagged, so the tree expands them), then the engine's others by name. */
+export function orderProjects(projects: ProjectInfo[], workspaceFolders: string[]): { project: ProjectInfo; local: boolean }[] {
+  const folders = workspaceFolders.map(folderKey);
+  const isLocal = (p: ProjectInfo): boolean =>
+    [p.workingDir, ...p.configFiles].some((where) => where && folders.some((f) => folderKey(where).startsWith(f)));
+  return projects
+    .map((project) => ({ project, local: isLocal(project) }))
+    .sort((a, b) => Number(b.local) - Number(a.local) || a.project.name.localeCompare(b.project.name));
+}
+
 export interface HealthCount { healthy: number; total: number }
 
-export function healthCount(result: ServicesResult): HealthCount {
-  const all = result.projects.flatMap((p) => p.services);
+/**
+ * Health of "the stack": the running projects of this workspace, or every running project when the workspace
+ * runs none. A project with no container at all is not running, so it is not counted as unhealthy.
+ */
+export function healthCount(result: ServicesResult, workspaceFolders: string[] = []): HealthCount {
+  const running = orderProjects(result.projects, workspaceFolders).filter((p) => p.project.services.some((s) => !isAbsent(s)));
+  const chosen = running.some((p) => p.local) ? running.filter((p) => p.local) : running;
+  const all = chosen.flatMap((p) => p.project.services);
   return { healthy: all.filter(isHealthy).length, total: all.length };
 }
 
 /** Status bar text and whether it signals a problem. */
-export function statusSummary(result: ServicesResult | undefined): { text: string; problem: boolean } {
+export function statusSummary(result: ServicesResult | undefined, workspaceFolders: string[] = []): { text: string; problem: boolean } {
   if (!result) return { text: '$(sync~spin) Dockhand', problem: false };
   if (result.engine.state === 'down') return { text: '$(error) Docker down', problem: true };
-  const { healthy, total } = healthCount(result);
-  if (total === 0) return { text: '$(circle-outline) no services', problem: false };
+  const { healthy, total } = healthCount(result, workspaceFolders);
+  if (total === 0) return { text: '$(circle-outline) not running', problem: false };
   const problem = healthy < total;
   return { text: `${problem ? '$(warning)' : '$(pass)'} ${healthy}/${total} healthy`, problem };
 }

@@ -50,9 +50,9 @@ export class DockhandStatus implements vscode.Disposable {
     } else if (state !== 'running') {
       this.item.text = '$(error) Dockhand';
     } else {
-      this.item.text = this.services ? statusSummary(this.services).text : '$(server-process) Dockhand';
+      this.item.text = this.services ? statusSummary(this.services, folders()).text : '$(server-process) Dockhand';
     }
-    const unhealthy = this.services !== undefined && statusSummary(this.services).problem;
+    const unhealthy = this.services !== undefined && statusSummary(this.services, folders()).problem;
     const md = new vscode.MarkdownString(problem ? `**${problem.message}**\n\n${problem.remediation}` : 'Dockhand: click to show Services');
     this.item.tooltip = md;
     this.item.backgroundColor = problem
@@ -76,4 +76,8 @@ export class DockhandStatus implements vscode.Disposable {
     this.item.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+function folders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 }

@@ -65,7 +65,7 @@ def test_hover_on_a_service_name(workbench: Workbench) -> None:
 
 def test_the_status_bar_shows_the_stack_and_focuses_services(workbench: Workbench) -> None:
     item = workbench.status_item()
-    expect(item).to_have_text(re.compile(r"\d+/\d+ healthy|no services|Docker down"), timeout=30_000)
+    expect(item).to_have_text(re.compile(r"\d+/\d+ healthy|not running|Docker down"), timeout=30_000)
     item.click()
     expect(workbench.section("Services").locator(".pane-body")).to_be_visible(timeout=15_000)
     workbench.screenshot("status-and-services")

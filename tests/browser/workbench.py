@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -107,6 +107,9 @@ class CodeServer:
             return False
 
     def stop(self) -> None:
+        """End code-server and everything it started; keep the Dockhand log in artifacts/ for a post-mortem."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"{self.home.name}-Dockhand.log").write_text(self.dockhand_log())
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -165,12 +168,45 @@ class Workbench:
         expect(self.page.locator(".tab.active", has_text=name)).to_be_visible(timeout=15_000)
         return editor
 
-    def token(self, text: str, line_containing: str | None = None) -> Locator:
-        """The rendered editor token with exactly `text` (on the first line containing `line_containing`)."""
-        lines = self.page.locator(".editor-instance .view-lines .view-line")
-        if line_containing:
-            lines = lines.filter(has_text=line_containing)
-        return lines.first.locator("span span", has_text=re.compile(rf"^{re.escape(text)}$")).first
+    def goto_line(self, number: int) -> None:
+        """Put the cursor on a line of the active editor (it scrolls into view)."""
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Control+g")
+        box = self.page.locator(".quick-input-widget input")
+        expect(box).to_be_visible(timeout=10_000)
+        box.fill(f":{number}")  # Go to Line is Quick Open in ":" mode
+        box.press("Enter")
+
+    def line(self, pattern: str | re.Pattern[str]) -> Locator:
+        """The first rendered line of the active editor whose text matches."""
+        return self.page.locator(".editor-instance .view-lines .view-line").filter(has_text=pattern).first
+
+    def token(self, text: str, line_containing: str | re.Pattern[str] | None = None) -> Locator:
+        """The rendered editor token with exactly `text` (on the first line matching `line_containing`)."""
+        line = self.line(line_containing) if line_containing else self.page.locator(".editor-instance .view-line").first
+        return line.locator("span span", has_text=re.compile(rf"^{re.escape(text)}$")).first
+
+    def lens_above(self, line: Locator, text: str, timeout: float = 60) -> Locator:
+        """The code lens link `text` shown just above `line`, once the server has sent it (lenses are widgets
+        positioned over the lines, so "above" is the closest one higher up on the screen)."""
+
+        def find() -> Locator | None:
+            line_box = line.bounding_box()
+            decorations = self.page.locator(".contentWidgets .codelens-decoration")
+            best, best_y = None, float("-inf")
+            for i in range(decorations.count()):
+                box = decorations.nth(i).bounding_box()
+                if line_box and box and best_y < box["y"] < line_box["y"]:
+                    best, best_y = decorations.nth(i), box["y"]
+            link = best.locator("a", has_text=text) if best is not None else None
+            return link if link is not None and link.count() else None
+
+        found: Locator = wait_until(find, timeout, f"a code lens {text!r} above the line")
+        return found
+
+    def webview(self) -> FrameLocator:
+        """The content of the active webview panel (VS Code nests it in two iframes)."""
+        return self.page.frame_locator("iframe.webview.ready").frame_locator("#active-frame")
 
     def hover(self, target: Locator, expect_text: str | re.Pattern[str], timeout: float = 30_000) -> str:
         """Hover `target` until the hover widget shows `expect_text`; return the hover's text."""
@@ -182,9 +218,12 @@ class Workbench:
             try:
                 expect(hover).to_contain_text(expect_text, timeout=3_000)
                 return hover.inner_text()
-            except AssertionError:
+            except AssertionError as error:
                 if time.monotonic() > deadline:
-                    raise
+                    shown = self.page.locator(".monaco-hover").evaluate_all(
+                        "els => els.map(e => e.className + ': ' + e.innerText.slice(0, 400))"
+                    )
+                    raise AssertionError(f"hover widgets: {shown}") from error
 
     def code_lens(self, text: str) -> Locator:
         return self.page.locator(".contentWidgets .codelens-decoration a", has_text=text)

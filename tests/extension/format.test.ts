@@ -5,6 +5,7 @@ import {
   formatMs,
   groupLatency,
   healthCount,
+  orderProjects,
   serviceDescription,
   serviceIcon,
   spanTree,
@@ -51,6 +52,29 @@ test('status summary: n/m healthy, problems flagged, Docker down wins', () => {
   assert.deepEqual(statusSummary(stack([service({}), service({ health: 'starting' })])), { text: '$(warning) 1/2 healthy', problem: true });
   assert.equal(statusSummary(stack([service({})], { state: 'down' })).text, '$(error) Docker down');
   assert.equal(statusSummary(stack([])).problem, false);
+  assert.equal(statusSummary(stack([])).text, '$(circle-outline) not running');
+});
+
+test('a service without checks counts as healthy while it runs; a stack with no container is "not running"', () => {
+  const worker = service({ name: 'worker', health: 'running' });
+  assert.equal(serviceDescription(worker), 'running');
+  assert.equal(serviceIcon(worker).id, 'circle-filled');
+  assert.deepEqual(statusSummary(stack([service({}), worker])), { text: '$(pass) 2/2 healthy', problem: false });
+  const declaredOnly = stack([service({ state: 'not running', health: 'not running' })]);
+  assert.deepEqual(statusSummary(declaredOnly), { text: '$(circle-outline) not running', problem: false });
+  assert.equal(serviceDescription(declaredOnly.projects[0]!.services[0]!), 'not running');
+});
+
+test("the status counts the workspace's running projects, or every running project when it has none", () => {
+  const result: ServicesResult = {
+    engine: { state: 'up' },
+    projects: [
+      { name: 'mine', workingDir: '/work/shop', configFiles: [], services: [service({}), service({ health: 'unhealthy' })] },
+      { name: 'other', workingDir: '/elsewhere', configFiles: [], services: [service({}), service({}), service({})] },
+    ],
+  };
+  assert.equal(statusSummary(result, ['/work/shop']).text, '$(warning) 1/2 healthy');
+  assert.equal(statusSummary(result, ['/somewhere/else']).text, '$(warning) 4/5 healthy');
 });
 
 test('durations read naturally', () => {
@@ -98,4 +122,25 @@ test('span tree nests children under parents, ordered by start, orphans become r
   assert.ok(root);
   assert.deepEqual(root.children.map((n) => n.span.spanId), ['c1', 'c2']);
   assert.deepEqual(root.children[0]?.children.map((n) => n.span.spanId), ['grandchild']);
+});
+
+test("the workspace's own projects come first, then the engine's others by name", () => {
+  const project = (name: string, workingDir: string, configFiles: string[] = []) => ({ name, workingDir, configFiles, services: [] });
+  const ordered = orderProjects(
+    [
+      project('zeta', '/elsewhere/zeta'),
+      project('alpha', '/elsewhere/alpha'),
+      project('shop', '/work/shop-copy', ['file:///work/shop/compose.yaml']),
+      project('mine', '/work/shop'),
+      project('prefix', '/work/shopping'),
+    ],
+    ['/work/shop'],
+  );
+  assert.deepEqual(ordered.map((o) => [o.project.name, o.local]), [
+    ['mine', true],
+    ['shop', true],
+    ['alpha', false],
+    ['prefix', false],
+    ['zeta', false],
+  ]);
 });

@@ -1,12 +1,12 @@
 // Services tree: compose projects → services (state, health, URLs) → URLs and dependencies.
 import * as vscode from 'vscode';
 import type { Reply } from '../client';
-import { serviceDescription, serviceIcon } from '../format';
+import { orderProjects, serviceDescription, serviceIcon } from '../format';
 import { Requests, type ProjectInfo, type ServiceInfo, type ServicesResult } from '../protocol';
 import { RequestTree, themeIcon } from './common';
 
 export type ServiceNode =
-  | { kind: 'project'; project: ProjectInfo }
+  | { kind: 'project'; project: ProjectInfo; local: boolean }
   | { kind: 'service'; project: ProjectInfo; service: ServiceInfo }
   | { kind: 'url'; label: string; url: string }
   | { kind: 'dependency'; project: ProjectInfo; name: string };
@@ -39,7 +39,8 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
 
   getChildren(node?: ServiceNode): ServiceNode[] {
     if (!node) {
-      return (this.data?.projects ?? []).map((project) => ({ kind: 'project', project }));
+      const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+      return orderProjects(this.data?.projects ?? [], folders).map(({ project, local }) => ({ kind: 'project', project, local }));
     }
     if (node.kind === 'project') {
       return node.project.services.map((service) => ({ kind: 'service', project: node.project, service }));
@@ -56,7 +57,8 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
     const collapsed = vscode.TreeItemCollapsibleState;
     switch (node.kind) {
       case 'project': {
-        const item = new vscode.TreeItem(node.project.name, collapsed.Expanded);
+        // This workspace's projects open; other projects on the engine stay folded.
+        const item = new vscode.TreeItem(node.project.name, node.local ? collapsed.Expanded : collapsed.Collapsed);
         item.description = node.project.workingDir;
         item.iconPath = themeIcon('layers');
         item.contextValue = 'project';

@@ -1,0 +1,155 @@
+"""Dockhand in real VS Code against the running parcel shop (a copy of examples/parcel-shop, up on the real
+engine): live hover, a code lens that really restarts a container, the Services tree, traces with the waterfall
+view, the log lines of a trace, and latency rows — each checked against Docker or against what we sent."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import docker
+from dockhand.runtime.compose_cli import ComposeCli
+from tests.browser.workbench import CodeServer, Workbench, wait_until
+from tests.docker.conftest import EXAMPLES_DIR, ExamplesStack, http, running_examples_stack
+
+SERVICES = ("gateway", "parcels", "tracking", "pricing", "notifier")
+
+
+@pytest.fixture(scope="module")
+def shop(
+    tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient, compose_cli: ComposeCli
+) -> Iterator[ExamplesStack]:
+    """The example stack from a private copy, so this editor's compose file belongs to this stack only."""
+    copy = tmp_path_factory.mktemp("shop") / "parcel-shop"
+    shutil.copytree(EXAMPLES_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with running_examples_stack(docker_client, compose_cli, copy) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def live(shop: ExamplesStack, start_code_server: Callable[[dict[str, Any]], CodeServer], page: Page) -> Workbench:
+    # The stack sends its spans to host.docker.internal:<otlp_port>: that is where Dockhand's receiver listens.
+    server = start_code_server({"dockhand.otlpPort": shop.otlp_port})
+    workbench = Workbench(page, server, shop.directory).open()
+    workbench.open_file("compose.yaml")
+    return workbench
+
+
+def compose_line(stack: ExamplesStack, pattern: str) -> int:
+    lines = stack.compose_file.read_text().splitlines()
+    return next(i for i, text in enumerate(lines, start=1) if re.fullmatch(pattern, text))
+
+
+def traced_order(stack: ExamplesStack) -> str:
+    """Place an order through the gateway under a trace id we choose; return that id."""
+    trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
+    body = {"sender": "Grace", "recipient": "Ada", "weight_kg": 1}
+    status, _, _ = http(
+        "POST", f"{stack.urls['gateway']}/api/parcels", body, {"traceparent": f"00-{trace_id}-{parent}-01"}
+    )
+    assert status == 201
+    return trace_id
+
+
+def test_hover_on_a_service_shows_its_health_and_url(live: Workbench, shop: ExamplesStack) -> None:
+    live.goto_line(compose_line(shop, r"  gateway:"))
+    gateway_line = re.compile(r"^\s*gateway:\s*$")
+    # The lens shows once the server has this document and the stack's state.
+    expect(live.lens_above(live.line(gateway_line), "Restart")).to_be_visible(timeout=60_000)
+    text = live.hover(live.token("gateway", gateway_line), re.compile(r"Live · project " + shop.project))
+    assert "healthy" in text, text
+    # The published URL is a link in the card, pointing at the port Docker really bound.
+    links = live.page.locator(".monaco-hover:not(.hidden) a").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-href') || e.getAttribute('href') || '')"
+    )
+    assert shop.urls["gateway"] in " ".join(links), links
+    live.screenshot("hover-live-service")
+
+
+def test_services_tree_lists_the_services_with_their_docker_state(live: Workbench, shop: ExamplesStack) -> None:
+    live.show_dockhand()
+    rows = wait_until(
+        lambda: (
+            (r := live.tree_rows("Services")) and all(any(row.startswith(f"{s} ") for row in r) for s in SERVICES) and r
+        ),
+        60,
+        "every parcel-shop service in the Services tree",
+    )
+    assert any(row.startswith(shop.project) for row in rows), rows
+    for service in ("gateway", "parcels", "pricing"):  # the ones with a Docker healthcheck
+        assert shop.docker_health(service) == "healthy"
+        row = next(r for r in rows if r.startswith(f"{service} "))
+        assert "healthy" in row and shop.urls[service].rsplit(":", 1)[1] in row, row
+    live.screenshot("services-tree")
+
+
+def test_the_restart_code_lens_really_restarts_the_container(live: Workbench, shop: ExamplesStack) -> None:
+    container = shop.container("pricing")
+    started_before = container.attrs["State"]["StartedAt"]
+    live.page.locator(".editor-instance .monaco-editor").first.click()
+    live.goto_line(compose_line(shop, r"  pricing:"))
+    line = live.line(re.compile(r"^\s*pricing:\s*$"))
+    restart = live.lens_above(line, "Restart")
+    expect(restart).to_be_visible(timeout=30_000)
+    live.screenshot("code-lens-before-restart")
+    restart.click()
+
+    def restarted() -> bool:
+        container.reload()
+        state = container.attrs["State"]
+        return bool(state["StartedAt"] != started_before and state["Running"])
+
+    wait_until(restarted, 60, "Docker to report the pricing container started again")
+    shop.restore()
+
+
+def test_traces_tree_and_the_waterfall_view(live: Workbench, shop: ExamplesStack) -> None:
+    trace_id = traced_order(shop)
+    live.show_dockhand()
+    live.command("Dockhand: Filter Traces…")
+    box = live.page.locator(".quick-input-widget input")
+    box.fill('op:"POST /api/parcels"')
+    box.press("Enter")
+    row = live.section("Traces").locator(".monaco-list-row", has_text="gateway: POST /api/parcels").first
+    expect(row).to_be_visible(timeout=60_000)
+    row.click()
+    view = live.webview()
+    expect(view.locator("h2")).to_have_text(f"Trace {trace_id}", timeout=30_000)
+    expect(view.locator(".row", has_text="pricing").first).to_be_visible()
+    services_in_view = {s.strip() for s in view.locator(".row .svc").all_inner_texts()}
+    assert {"gateway", "parcels", "pricing", "tracking"} <= services_in_view
+    live.screenshot("trace-waterfall")
+
+    # "Logs of this trace": container log lines that carry this trace id, read by the server in the background.
+    output = live.page.locator(".output-view")
+
+    def logs_shown() -> bool:
+        view.locator("button", has_text="Logs of this trace").click()
+        return output.count() > 0 and trace_id in output.inner_text()
+
+    wait_until(logs_shown, 60, "the trace's log lines in the Dockhand: Trace Logs output", interval=2)
+    live.screenshot("trace-logs")
+
+    view.locator(".row", has_text="pricing").first.click()
+    view.locator("button", has_text="Go to pricing in compose file").click()
+    pricing_line = compose_line(shop, r"  pricing:")
+    expect(live.page.locator(".statusbar-item", has_text=re.compile(rf"Ln {pricing_line}, Col"))).to_be_visible(
+        timeout=15_000
+    )
+
+
+def test_latency_tree_shows_percentiles(live: Workbench, shop: ExamplesStack) -> None:
+    for _ in range(5):
+        traced_order(shop)
+    live.show_dockhand()
+    row = live.section("Latency").locator(".monaco-list-row", has_text=re.compile(r"p95 [\d.]+ (ms|s)")).first
+    expect(row).to_be_visible(timeout=60_000)
+    labels = live.tree_rows("Latency")
+    assert any(label.startswith("gateway") for label in labels), labels
+    live.screenshot("latency-tree")
