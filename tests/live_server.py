@@ -15,6 +15,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER = [sys.executable, "-m", "dockhand"]
+ANSWER_WITHIN_S = 30.0
+"""A request still unanswered after this long fails the test instead of hanging it."""
 
 
 def free_port() -> int:
@@ -115,7 +117,8 @@ def plain(value: Any) -> Any:
 
 async def request(lsp: LanguageClient, method: str, params: Any = None) -> Any:
     """A custom request (dockhand/…), answered as plain JSON-like data."""
-    return plain(await lsp.protocol.send_request_async(method, params if params is not None else {}))
+    answer = lsp.protocol.send_request_async(method, params if params is not None else {})
+    return plain(await asyncio.wait_for(answer, ANSWER_WITHIN_S))
 
 
 def open_document(lsp: LanguageClient, path: str, text: str | None = None) -> str:
@@ -131,8 +134,11 @@ def open_document(lsp: LanguageClient, path: str, text: str | None = None) -> st
 
 async def hover_text(lsp: LanguageClient, uri: str, line: int, character: int) -> str:
     """The hover's text at a position ('' when there is none)."""
-    found = await lsp.text_document_hover_async(
-        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line, character))
+    found = await asyncio.wait_for(
+        lsp.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(line, character))
+        ),
+        ANSWER_WITHIN_S,
     )
     if found is None:
         return ""

@@ -103,8 +103,8 @@ def actuator_flood(size_bytes: int = 10_000_000) -> bytes:
     return json.dumps({"status": "UP", "components": components}).encode()
 
 
-def huge_json(body: bytes) -> Behaviour:
-    """Answers at once, every time, with `body` (e.g. 10 MB of JSON)."""
+def answer(body: bytes) -> Behaviour:
+    """Answers at once, every time, with `body` (an honest health document, or 10 MB of JSON)."""
 
     def behave(conn: socket.socket, stopping: threading.Event, server: HostileServer) -> None:
         _read_request(conn)
