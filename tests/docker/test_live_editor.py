@@ -51,10 +51,10 @@ async def test_kill_restart_and_lenses_follow_the_engine(compose_project: Compos
         # Kill a container: an error diagnostic on its line with the exit code and its last log lines.
         refreshes = client.lens_refreshes  # type: ignore[attr-defined]
         compose_project.containers(**{"com.docker.compose.service": "worker"})[0].kill()
-        diag = await until(lambda: _diagnostic(client, uri, "exited with code 137"), "the exit diagnostic")
+        diag = await until(lambda: _diagnostic(client, uri, "about to be killed"), "the exit diagnostic with its logs")
+        assert "exited with code 137" in diag.message
         assert diag.range.start.line == WORKER_LINE
         assert diag.severity == types.DiagnosticSeverity.Error
-        assert "about to be killed" in diag.message
         await until(lambda: client.lens_refreshes > refreshes, "a code lens refresh")  # type: ignore[attr-defined]
         worker = titles_at(await lenses(client, uri), WORKER_LINE)
         assert worker[0] == "✖ exited (137)" and "▶ Start" in worker

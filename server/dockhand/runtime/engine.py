@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import threading
@@ -263,6 +264,21 @@ class EngineWatcher:
             stopped = container_id in self._terminating
         if action in ("start", "die", "stop"):
             self._terminating.discard(container_id)
+        previous = self._known.get(container_id)
+        if action == "die" and previous is not None:
+            # The event carries the exit code: publish the exit at once; the inspect below (which waits for the
+            # engine to finish tearing the container down) then adds the OOM flag and the last log lines.
+            code = (event.get("Actor") or {}).get("Attributes", {}).get("exitCode")
+            quick = dataclasses.replace(
+                previous,
+                state="exited",
+                exit_code=int(code) if str(code).isdigit() else previous.exit_code,
+                finished_at=cause_ns / 1e9 if cause_ns else time.time(),
+                health=None,
+                stopped=bool(stopped),
+            )
+            self._known[container_id] = quick
+            self._post(self._store.put_container, quick, cause_ns)
         try:
             info = self._inspect(client, container_id, with_logs=action in ("die", "oom"), stopped=stopped)
         except docker.errors.NotFound:

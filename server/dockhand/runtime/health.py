@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from dockhand.config import Settings
+from dockhand.runtime.discovery import match_project
 from dockhand.runtime.state import ActuatorHealth, ContainerInfo, Snapshot, StateStore
 from dockhand.runtime.urls import published_urls
 
@@ -29,6 +31,9 @@ LABEL = "dockhand.actuator"
 HEALTH_PATH = "/actuator/health"
 OPENAPI_PATHS = ("/v3/api-docs", "/swagger-ui/index.html", "/openapi.json", "/docs")
 STARTING_GRACE_S = 60.0
+MAX_BODY_BYTES = 256 * 1024
+"""A health answer larger than this is not read (a hostile or confused endpoint must not cost memory or CPU)."""
+MAX_COMPONENTS = 50
 _OFF = {"false", "off", "no", "0", "none"}
 
 
@@ -62,10 +67,12 @@ def parse_actuator(body: Any, url: str, checked_at: float) -> ActuatorHealth | N
     if not isinstance(body, dict) or not isinstance(body.get("status"), str):
         return None
     components: list[tuple[str, str]] = []
-    for name, part in sorted((body.get("components") or body.get("details") or {}).items()):
+    parts = body.get("components") or body.get("details") or {}
+    for name, part in list(parts.items())[:MAX_COMPONENTS] if isinstance(parts, dict) else ():
         if isinstance(part, dict) and isinstance(part.get("status"), str):
-            components.append((str(name), part["status"]))
-    return ActuatorHealth(url=url, status=body["status"], components=tuple(components), checked_at=checked_at)
+            components.append((str(name)[:80], part["status"][:40]))
+    components.sort()
+    return ActuatorHealth(url=url, status=body["status"][:40], components=tuple(components), checked_at=checked_at)
 
 
 def service_health(container: ContainerInfo, actuator: ActuatorHealth | None, now: float) -> str:
@@ -96,12 +103,10 @@ class HealthMonitor:
         store: StateStore,
         settings: Callable[[], Settings],
         docker_host: str,
-        service_settings: Callable[[str, str], object] = lambda project, service: None,
     ) -> None:
         self._store = store
         self._settings = settings
         self._docker_host = docker_host
-        self._service_settings = service_settings
         self._pollers: dict[str, tuple[tuple[Target, float | None], asyncio.Task[None]]] = {}
         self._wake = asyncio.Event()
         s = settings()
@@ -129,9 +134,14 @@ class HealthMonitor:
     def _reconcile(self, snapshot: Snapshot) -> None:
         wanted: dict[str, tuple[Target, float | None]] = {}
         if snapshot.engine.state == "up":
+            # Only the projects of this workspace (by name, files or folder): other stacks are not ours to probe.
+            mine = {name: p for name, p in snapshot.projects.items() if p.source == "files"}
             for c in snapshot.containers.values():
-                if c.state == "running" and not c.oneoff:
-                    target = resolve_target(c, self._service_settings(c.project, c.service), self._docker_host)
+                project = match_project(c, mine) if c.state == "running" and not c.oneoff else None
+                if project is not None:
+                    decl = project.service(c.service)
+                    setting = service_setting(decl.x_dockhand) if decl is not None else None
+                    target = resolve_target(c, setting, self._docker_host)
                     if target is not None and target.bases:
                         wanted[c.id] = (target, c.started_at)
         for cid, (key, task) in list(self._pollers.items()):
@@ -143,19 +153,28 @@ class HealthMonitor:
                 task = asyncio.get_running_loop().create_task(self._poll(cid, key[0]), name=f"actuator-{cid[:12]}")
                 self._pollers[cid] = (key, task)
 
-    async def _get(self, url: str) -> httpx.Response:
-        async with self._limit:
-            return await self._http.get(url)
+    async def _get(self, url: str) -> tuple[int, Any]:
+        """(HTTP status, parsed JSON or None) — bounded: at most MAX_BODY_BYTES are read."""
+        async with self._limit, self._http.stream("GET", url) as response:
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    return response.status_code, None
+            try:
+                return response.status_code, json.loads(body)
+            except ValueError:
+                return response.status_code, None
 
     async def _find(self, target: Target) -> tuple[str | None, str]:
         """The first base whose /actuator/health answers like Actuator, and the last error seen."""
         error = ""
         for base in target.bases:
             try:
-                response = await self._get(base + HEALTH_PATH)
-                if parse_actuator(_json(response), base, 0.0) is not None:
+                status, body = await self._get(base + HEALTH_PATH)
+                if parse_actuator(body, base, 0.0) is not None:
                     return base, ""
-                error = f"{base}{HEALTH_PATH} answered HTTP {response.status_code}, not Actuator health"
+                error = f"{base}{HEALTH_PATH} answered HTTP {status}, not Actuator health"
             except httpx.HTTPError as exc:
                 error = f"{base}{HEALTH_PATH}: {_describe(exc)}"
         return None, error
@@ -164,7 +183,7 @@ class HealthMonitor:
         links = [("Actuator", base + "/actuator")]
         for path in OPENAPI_PATHS:
             with contextlib.suppress(httpx.HTTPError):
-                if (await self._get(base + path)).status_code == 200:
+                if (await self._get(base + path))[0] == 200:
                     links.append(("OpenAPI" if "docs" in path or "openapi" in path else "Swagger UI", base + path))
         return tuple(links)
 
@@ -195,21 +214,14 @@ class HealthMonitor:
         url = base + HEALTH_PATH
         now = time.time()
         try:
-            response = await self._get(url)
+            status, body = await self._get(url)
         except httpx.HTTPError as exc:
             return ActuatorHealth(url, "UNKNOWN", (), now, _describe(exc), 0, links)
-        parsed = parse_actuator(_json(response), url, now)
+        parsed = parse_actuator(body, url, now)
         if parsed is None:
-            error = f"HTTP {response.status_code}: not Actuator health"
+            error = f"HTTP {status}: not Actuator health (or larger than {MAX_BODY_BYTES // 1024} KB)"
             return ActuatorHealth(url, "UNKNOWN", (), now, error, 0, links)
         return ActuatorHealth(url, parsed.status, parsed.components, now, "", 0, links)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _describe(exc: httpx.HTTPError) -> str:

@@ -22,11 +22,12 @@ from pygls.uris import to_fs_path
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
 from dockhand.lsp.server import DockhandServer
+from dockhand.observe import metrics
 from dockhand.runtime.compose_cli import ComposeCli, find_compose
 from dockhand.runtime.diagnose import diagnose
 from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name
 from dockhand.runtime.engine import EngineWatcher
-from dockhand.runtime.health import HealthMonitor, service_setting
+from dockhand.runtime.health import HealthMonitor
 from dockhand.runtime.lifecycle import LifecycleRunner
 from dockhand.runtime.state import Change, ProjectInfo, Snapshot, StateStore
 
@@ -100,8 +101,6 @@ class LiveRuntime:
         self._last_lens_refresh = 0.0
         self._shown: set[str] = set()
         self._joined_diagnostics = False
-        self.published: list[tuple[int, float]] = []
-        """(cause ns, monotonic publish time) of recent event-caused publishes, for the benchmark."""
 
     # --- Compose ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeCli:
@@ -129,7 +128,7 @@ class LiveRuntime:
         self.projects = ProjectWatcher(
             self.store, self._roots, lambda: self.server.settings.discovery_depth, self.compose
         )
-        health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host, self._service_setting)
+        health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host)
         self.server.run_task(self.projects.run(), "live-projects")
         self.server.run_task(health.run(), "live-health")
         self.server.run_task(self._check_compose(), "live-compose-check")
@@ -149,11 +148,6 @@ class LiveRuntime:
         folders = [to_fs_path(f.uri) for f in self.server.workspace.folders.values()]
         root = self.server.workspace.root_path
         return [p for p in {*folders, root, *self.server.settings.discovery_roots} if p]
-
-    def _service_setting(self, project: str, service: str) -> object:
-        info = self.store.snapshot.projects.get(project)
-        decl = info.service(service) if info else None
-        return service_setting(decl.x_dockhand) if decl else None
 
     # --- Documents -------------------------------------------------------------------------------------
     def view(self, uri: str) -> DocumentView | None:
@@ -178,9 +172,15 @@ class LiveRuntime:
         info = snapshot.project_for_file(path)
         if info is None and self.projects is not None:
             self.projects.add_file(path)
+        derived = info.name if info else normalize_project_name(declared_name or Path(path).parent.name)
         # Containers started with `-p other` still name this file in their labels: they are this file's project.
-        labelled = next((c.project for c in snapshot.containers.values() if path in c.config_files), None)
-        name = labelled or (info.name if info else normalize_project_name(declared_name or Path(path).parent.name))
+        # Several projects from one file: the derived name wins, else the most recently started.
+        labelled = sorted(
+            (c.project != derived, -(c.started_at or 0.0), c.project)
+            for c in snapshot.containers.values()
+            if path in c.config_files and not c.oneoff
+        )
+        name = labelled[0][2] if labelled else derived
         return DocumentView(uri, name, services, key, snapshot.projects.get(name) or info)
 
     def diagnostics(self, uri: str) -> list[types.Diagnostic]:
@@ -224,7 +224,9 @@ class LiveRuntime:
             for uri in affected:
                 self._republish(uri)
         if cause:
-            self.published = [*self.published[-999:], (cause, time.time())]
+            lag_s = time.time() - cause / 1e9
+            metrics.DOCKER_EVENT_LAG.observe(max(lag_s, 0.0))
+            logger.debug("pushed %d documents %.1f ms after the Docker event", len(affected), lag_s * 1000)
         if projects or engine:
             self.server.protocol.notify(protocol.STATE_CHANGED, {"projects": sorted(projects)})
             self._refresh_lenses()
