@@ -224,8 +224,11 @@ class TelemetryRuntime:
                 if live is not None:
                     snapshot = live.store.snapshot
                     targets = [FollowTarget(c.id, c.service, c.name) for c in workspace_containers(snapshot)]
-                    await asyncio.to_thread(hub.follow, targets)
-                    await self._scrape(hub, client, snapshot)
+                    try:
+                        await asyncio.to_thread(hub.follow, targets)
+                        await self._scrape(hub, client, snapshot)
+                    except Exception:  # one bad round must not end log following and scraping for good
+                        logger.exception("telemetry sources round failed")
                 await asyncio.sleep(self.server.settings.health_interval_s)
 
     async def _scrape(self, hub: Telemetry, client: httpx.AsyncClient, snapshot: Any) -> None:
