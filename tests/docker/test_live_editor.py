@@ -70,7 +70,10 @@ async def test_kill_restart_and_lenses_follow_the_engine(compose_project: Compos
         assert web_container.id == compose_project.containers(**{"com.docker.compose.service": "web"})[0].id
         assert web_container.attrs["State"]["StartedAt"] != started_before  # restarted in place, not recreated
         assert any("Restarting" in line or "Started" in line for line in result["lines"])
-        assert any(compose_project.name in m.message for m in client.log_messages)
+        assert any(compose_project.name in m.message for m in client.log_messages)  # output streamed to the log
+        reports = [r for rs in client.progress_reports.values() for r in rs]
+        assert any(isinstance(r, types.WorkDoneProgressBegin) and "compose restart web" in r.title for r in reports)
+        assert any(isinstance(r, types.WorkDoneProgressEnd) and r.message == "exit code 0" for r in reports)
         await until(lambda: _web_healthy(client, uri), "web healthy again after the restart", timeout=40)
 
         # Start the killed worker through its lens command: the diagnostic goes away.
@@ -140,3 +143,34 @@ async def _web_healthy(client, uri: str) -> bool:  # type: ignore[no-untyped-def
 
 def _diagnostic(client, uri: str, text: str) -> types.Diagnostic | None:  # type: ignore[no-untyped-def]
     return next((d for d in client.diagnostics.get(uri, []) if text in d.message), None)
+
+
+async def test_a_container_older_than_its_file_asks_for_a_recreate(compose_project: ComposeProject) -> None:
+    compose_project.write(STACK.format(name=compose_project.name))
+    compose_project.compose("up", "-d", "worker")
+    client = await start_client(compose_project.directory)
+    try:
+        uri = open_document(client, compose_project.file)
+        await until(lambda: _worker_lens(client, uri, "● running"), "the worker running")
+        # Change the worker's definition on disk: its running container no longer matches Compose's config hash.
+        compose_project.write(STACK.format(name=compose_project.name).replace("worker says hello", "worker v2"))
+        diag = await until(lambda: _diagnostic(client, uri, "older than this file"), "the drift warning")
+        assert diag.range.start.line == WORKER_LINE and diag.severity == types.DiagnosticSeverity.Warning
+        recreate = await until(lambda: _worker_lens(client, uri, "⟳ Recreate"), "a Recreate lens")
+        assert recreate.command is not None
+        before = compose_project.containers(**{"com.docker.compose.service": "worker"})[0].id
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(recreate.command.command, recreate.command.arguments)
+        )
+        assert result["ok"], result
+        assert compose_project.containers(**{"com.docker.compose.service": "worker"})[0].id != before
+        await until(lambda: not _diagnostic(client, uri, "older than this file"), "the drift warning to clear")
+    finally:
+        await client.shutdown_session()
+
+
+async def _worker_lens(client, uri: str, title: str) -> types.CodeLens | None:  # type: ignore[no-untyped-def]
+    found = await lenses(client, uri)
+    return next(
+        (x for x in found if x.range.start.line == WORKER_LINE and x.command and x.command.title == title), None
+    )
