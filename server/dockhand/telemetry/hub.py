@@ -26,6 +26,9 @@ from dockhand.telemetry.store import STORE_FILE, TelemetryStore
 logger = logging.getLogger("dockhand.telemetry")
 
 GRAPH_WINDOW_S = 900.0
+HEAVY_EVERY_S = 30.0
+"""Retention and pruning run at most this often (they scan up to a million rows); the call graph is re-queried
+at maintenance only when spans arrived."""
 STARTUP_HORIZON_S = 900.0
 """On start, rollups are rebuilt from spans of the last 15 minutes only: every editor window (and test) starts a
 server, and re-reading a full store of millions of spans each time would cost seconds of CPU."""
@@ -55,6 +58,8 @@ class Telemetry:
         self.error: DiagnosticError | None = None
         self.observed: list[graph.Call] = []
         self._cursor = 0
+        self._last_heavy_ns = 0
+        self._graph_stale = True
 
     # --- life -------------------------------------------------------------------------------------------
 
@@ -121,6 +126,7 @@ class Telemetry:
             self.latency.add_rows(rows)
             total += len(rows)
             services.update(r[1] for r in rows)
+            self._graph_stale = True
         return total, sorted(services)
 
     def maintain(self) -> None:
@@ -128,10 +134,15 @@ class Telemetry:
         now = time.time_ns()
         if self.receiver is not None:
             self.receiver.start()  # binds gateways of new networks; takes the port over if its owner left
-        if self.store is not None:
-            if self.owner:
-                self.store.enforce_retention(now)
+        if self.store is not None and self._graph_stale:
+            self._graph_stale = False
             self.observed = self.store.observed_calls(now - int(GRAPH_WINDOW_S * 1e9))
+        if now - self._last_heavy_ns < HEAVY_EVERY_S * 1e9:
+            return
+        self._last_heavy_ns = now
+        self._graph_stale = True  # calls age out of the graph window too
+        if self.store is not None and self.owner:
+            self.store.enforce_retention(now)
         self.latency.prune(now)
         self.logs.prune(now)
 
