@@ -20,8 +20,11 @@ def service_name(index: int) -> str:
     return f"svc-{index:04d}"
 
 
-def compose_text(services: int, project: str = "bench", seed: int = 7) -> str:
-    """A compose.yaml with `services` services: images, ports, depends_on, healthchecks, env, networks, volumes."""
+def compose_text(services: int, project: str = "bench", seed: int = 7, typo: bool = True) -> str:
+    """A compose.yaml with `services` services: images, ports, depends_on, healthchecks, env, networks, volumes.
+
+    With `typo`, the middle service misspells `container_name` — the one mistake in an otherwise valid file, so
+    every validating server has a verdict to publish (a server may stay silent about a clean file)."""
     rng = random.Random(seed + services)
     lines = [f"name: {project}", "", "services:"]
     volume_names: list[str] = []
@@ -36,6 +39,8 @@ def compose_text(services: int, project: str = "bench", seed: int = 7) -> str:
             lines.append(f"    image: registry.local/team/{name}:1.0.{index % 10}")
         if index % 7 == 0:
             lines.append(f"    container_name: {project}-{name}")
+        if typo and index == services // 2:
+            lines.append(f"    contianer_name: {project}-{name}")
         lines.append("    restart: unless-stopped")
         lines += ["    ports:", f'      - "127.0.0.1:{20000 + index}:8080"']
         lines += [

@@ -2,7 +2,8 @@
 
 Run: `.venv/bin/python bench/static_bench.py` (options: --sizes 50,200,1000 --opens 5 --changes 20 --hovers 300).
 
-For each size it writes a realistic, valid compose project (bench/compose_gen.py), starts each server over stdio
+For each size it writes a realistic compose project (bench/compose_gen.py; valid but for one misspelt key, so
+every validating server has a verdict to publish), starts each server over stdio
 with a tiny timestamping JSON-RPC client (bench/lsp_client.py) and measures, in the same run:
   * didOpen → first textDocument/publishDiagnostics for that document (`--opens` fresh documents, p50 / max);
   * didChange (an incremental edit of one image tag) → the next publishDiagnostics (p50 / p99);

@@ -74,9 +74,26 @@ class DockhandServer(LanguageServer):
 
 def create_server(settings: Settings | None = None) -> DockhandServer:
     """Build the server and register every feature."""
-    from dockhand.lsp.features import codelens, commands, diagnostics, lifecycle, live, services, telemetry
+    from dockhand.lsp.features import (
+        codelens,
+        commands,
+        completion,
+        definition,
+        diagnostics,
+        document_links,
+        hover,
+        lifecycle,
+        live,
+        live_hover,
+        references,
+        rename,
+        services,
+        symbols,
+        telemetry,
+    )
 
     server = DockhandServer(settings or Settings.load())
-    for feature in (lifecycle, diagnostics, live, codelens, commands, services, telemetry):
+    editor = (hover, live_hover, definition, references, completion, document_links, symbols, rename)
+    for feature in (lifecycle, diagnostics, live, codelens, commands, services, telemetry, *editor):
         feature.register(server)
     return server

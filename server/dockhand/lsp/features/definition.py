@@ -1,0 +1,43 @@
+"""textDocument/definition: from a name to where it is declared, in this file or any file of the project.
+
+Serves: textDocument/definition. Services, networks, volumes, secrets and configs; a service declared in both
+compose.yaml and an override (or an included file) gives every declaration. LocationLinks when the client
+supports them (the whole declaration is the target, its name the selection), else Locations.
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types
+from pygls.capabilities import get_capability
+
+from dockhand.compose.index import canonical_uri
+from dockhand.compose.navigation import definition_targets, symbol_at
+from dockhand.lsp.server import DockhandServer
+
+
+def register(server: DockhandServer) -> None:
+    """Wire textDocument/definition."""
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def on_definition(
+        ls: DockhandServer, params: types.DefinitionParams
+    ) -> list[types.LocationLink] | list[types.Location] | None:
+        uri = canonical_uri(params.text_document.uri)
+        project = ls.projects.for_uri(uri)
+        target = symbol_at(project, uri, params.position.line, params.position.character) if project else None
+        if project is None or target is None:
+            return None
+        places = definition_targets(project, target.kind, target.name)
+        if not places:
+            return None
+        if get_capability(ls.client_capabilities, "text_document.definition.link_support", False):
+            return [
+                types.LocationLink(
+                    target_uri=place_uri,
+                    target_range=whole.to_range(),
+                    target_selection_range=name.to_range(),
+                    origin_selection_range=target.span.to_range(),
+                )
+                for place_uri, whole, name in places
+            ]
+        return [types.Location(uri=place_uri, range=name.to_range()) for place_uri, _whole, name in places]
