@@ -69,6 +69,7 @@ class DiagnosticsPublisher:
         self._truth_pending: dict[tuple[str, ...], asyncio.TimerHandle] = {}
         self._idle: asyncio.TimerHandle | None = None
         self._published: set[str] = set()
+        self._stopped = False
 
     def schedule(self, uri: str, delay_s: float) -> None:
         """Leading-edge debounce: an edit after a quiet spell is analysed at once; a burst is coalesced into one
@@ -83,6 +84,8 @@ class DiagnosticsPublisher:
             self._pending[uri] = loop.call_later(wait, self.refresh, uri)
 
     def refresh(self, uri: str) -> None:
+        if self._stopped:
+            return
         loop = asyncio.get_running_loop()
         self._pending.pop(uri, None)
         self._last_run[canonical_uri(uri)] = loop.time()
@@ -101,6 +104,15 @@ class DiagnosticsPublisher:
         if self._idle is not None:
             self._idle.cancel()
         self._idle = loop.call_later(IDLE_GC_S, _idle_collect)
+
+    def stop(self) -> None:
+        """On shutdown: drop every pending analysis, Compose check and GC pass (nothing may publish after exit)."""
+        self._stopped = True
+        for handle in [*self._pending.values(), *self._truth_pending.values(), self._idle]:
+            if handle is not None:
+                handle.cancel()
+        self._pending.clear()
+        self._truth_pending.clear()
 
     def _start_truth(self, key: tuple[str, ...]) -> None:
         self._truth_pending.pop(key, None)
@@ -130,6 +142,8 @@ class DiagnosticsPublisher:
         return out
 
     def publish(self, uris: Iterable[str]) -> None:
+        if self._stopped:
+            return
         for uri in uris:
             uri = canonical_uri(uri)
             diagnostics = self.diagnostics_for(uri)
@@ -178,6 +192,7 @@ def register(server: DockhandServer) -> None:
     """Wire document sync to the index and diagnostics."""
     publisher = DiagnosticsPublisher(server)
     server.republish = publisher.publish
+    server.on_shutdown.append(publisher.stop)
     # The live stack looks for a one-uri `republish_diagnostics`; offer it so only one publisher exists per file.
     setattr(server, "republish_diagnostics", lambda uri: publisher.publish([uri]))  # noqa: B010
 
