@@ -69,7 +69,14 @@ async def running_server(
         yield lsp
         await asyncio.wait_for(lsp.shutdown_session(), timeout=30)
     finally:
-        await lsp.stop()
+        # After a failure the server never got `exit`, and pygls's stop() would wait for it forever.
+        process = lsp._server
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), timeout=10)
+            if process.returncode is None:
+                process.kill()
+        await asyncio.wait_for(lsp.stop(), timeout=30)
 
 
 async def wait_for(condition: Callable[[], Any], within: float = 10.0, interval: float = 0.05) -> Any:

@@ -146,11 +146,16 @@ def raw_post(url: str, path: str, body: bytes, headers: dict[str, str], timeout:
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as conn:
         head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{host}:{port}", **headers}.items())
-        conn.sendall(f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + body)
+        # A receiver may answer (413) and close before the body is through: then read the answer it sent.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.sendall(f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + body)
         data = b""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            chunk = conn.recv(65536)
+            try:
+                chunk = conn.recv(65536)
+            except ConnectionResetError:
+                break
             if not chunk:
                 break
             data += chunk
