@@ -157,3 +157,11 @@ export function describeFilter(f: TraceFilter): string {
   if (f.minDurationMs !== undefined) parts.push(`min:${f.minDurationMs}ms`);
   return parts.join(' ');
 }
+
+/** A log line's time as `HH:MM:SS.mmm` (UTC); servers send nanoseconds since the epoch or an ISO string. */
+export function formatLogTime(timestamp: string | number): string {
+  const text = String(timestamp);
+  if (/^\d{12,}$/.test(text)) return new Date(Number(nano(text) / 1_000_000n)).toISOString().slice(11, 23);
+  const parsed = Date.parse(text);
+  return Number.isNaN(parsed) ? text : new Date(parsed).toISOString().slice(11, 23);
+}

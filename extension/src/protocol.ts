@@ -92,4 +92,4 @@ export interface LatencyRow {
   source: 'spans' | 'prometheus';
 }
 
-export interface LogLine { service: string; container: string; timestamp: string; line: string; traceId: string; spanId?: string }
+export interface LogLine { service: string; container: string; timestamp: string | number; line: string; traceId: string; spanId?: string }

@@ -1,9 +1,10 @@
 // Commands behind the trees: open URLs, go to a service, filter and open traces, show a trace's logs, sort.
 import * as vscode from 'vscode';
 import type { DockhandClient } from './client';
-import { describeFilter } from './format';
+import { describeFilter, formatLogTime } from './format';
 import { parseTraceFilter } from './filter';
-import { Requests, type LogLine, type Range } from './protocol';
+import { locateService } from './locate';
+import { Requests, type LogLine } from './protocol';
 import type { LatencyTree } from './views/latency';
 import type { ServiceNode, ServicesTree } from './views/services';
 import type { TraceView } from './views/traceView';
@@ -26,11 +27,13 @@ export function registerViewCommands(client: DockhandClient, views: Views): vsco
     }),
     vscode.commands.registerCommand('dockhand.view.revealService', async (arg: ServiceNode | string) => {
       const found = typeof arg === 'string' ? views.services.findService(arg) : arg?.kind === 'service' ? arg : undefined;
-      if (!found?.service.uri) {
-        void vscode.window.showInformationMessage(`Dockhand does not know where service ${typeof arg === 'string' ? arg : ''} is declared.`);
+      const declaration = found && (await locateService(found.project, found.service));
+      if (!declaration) {
+        const name = typeof arg === 'string' ? arg : found?.service.name ?? '';
+        void vscode.window.showInformationMessage(`Dockhand does not know where service ${name} is declared.`);
         return;
       }
-      await vscode.window.showTextDocument(vscode.Uri.parse(found.service.uri), { selection: toRange(found.service.range) });
+      await vscode.window.showTextDocument(declaration.uri, { selection: declaration.range });
     }),
     vscode.commands.registerCommand('dockhand.traces.filter', async () => {
       const text = await vscode.window.showInputBox({
@@ -54,14 +57,9 @@ export function registerViewCommands(client: DockhandClient, views: Views): vsco
       traceLogs.appendLine(`Log lines of trace ${traceId}`);
       if (!reply.ok) traceLogs.appendLine(reply.message);
       else if (!reply.value.lines.length) traceLogs.appendLine('No container log line names this trace.');
-      else for (const l of reply.value.lines) traceLogs.appendLine(`${l.timestamp} ${l.service} | ${l.line}`);
+      else for (const l of reply.value.lines) traceLogs.appendLine(`${formatLogTime(l.timestamp)} ${l.service.padEnd(12)} | ${l.line}`);
       traceLogs.show(true);
     }),
     vscode.commands.registerCommand('dockhand.latency.sort', () => views.latency.toggleSort()),
   ];
-}
-
-function toRange(range: Range | undefined): vscode.Range | undefined {
-  if (!range) return undefined;
-  return new vscode.Range(range.start.line, range.start.character, range.end.line, range.end.character);
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,8 +38,18 @@ def live(shop: ExamplesStack, start_code_server: Callable[[dict[str, Any]], Code
     # The stack sends its spans to host.docker.internal:<otlp_port>: that is where Dockhand's receiver listens.
     server = start_code_server({"dockhand.otlpPort": shop.otlp_port})
     workbench = Workbench(page, server, shop.directory).open()
+    # Spans sent before Dockhand's receiver listens are dropped by the exporters: wait until it accepts.
+    wait_until(lambda: accepts(shop.host_gateway_ip, shop.otlp_port), 60, "Dockhand's OTLP receiver on the bridge")
     workbench.open_file("compose.yaml")
     return workbench
+
+
+def accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def compose_line(stack: ExamplesStack, pattern: str) -> int:
@@ -113,8 +124,9 @@ def test_traces_tree_and_the_waterfall_view(live: Workbench, shop: ExamplesStack
     trace_id = traced_order(shop)
     live.show_dockhand()
     live.command("Dockhand: Filter Traces…")
+    expect(live.page.locator(".quick-input-widget")).to_contain_text("Filter traces", timeout=15_000)
     box = live.page.locator(".quick-input-widget input")
-    box.fill('op:"POST /api/parcels"')
+    box.fill('service:gateway op:"POST /api/parcels"')
     box.press("Enter")
     row = live.section("Traces").locator(".monaco-list-row", has_text="gateway: POST /api/parcels").first
     expect(row).to_be_visible(timeout=60_000)

@@ -151,8 +151,9 @@ class Workbench:
         box = self.page.locator(".quick-input-widget input")
         expect(box).to_be_visible(timeout=10_000)
         box.fill(f">{title}")
-        row = self.page.locator(".quick-input-list .monaco-list-row", has_text=title).first
-        expect(row).to_be_visible(timeout=15_000)
+        # Enter runs the top row: wait until the filtered list has put this command there.
+        first = self.page.locator(".quick-input-list .monaco-list-row").first
+        expect(first).to_contain_text(title, timeout=15_000)
         box.press("Enter")
 
     def open_file(self, name: str) -> Locator:
@@ -229,11 +230,15 @@ class Workbench:
         return self.page.locator(".contentWidgets .codelens-decoration a", has_text=text)
 
     def show_dockhand(self) -> None:
-        self.page.locator(".activitybar a[aria-label='Dockhand']").click()
-        expect(self.page.locator(".pane-header[aria-label='Services Section']")).to_be_visible(timeout=15_000)
+        """Open the Dockhand side bar (clicking its icon again would close it)."""
+        services = self.section("Services")
+        if not services.is_visible():
+            self.page.locator(".activitybar a[aria-label='Dockhand']").click()
+        expect(services).to_be_visible(timeout=15_000)
 
     def section(self, name: str) -> Locator:
-        return self.page.locator(".pane", has=self.page.locator(f".pane-header[aria-label='{name} Section']"))
+        title = self.page.locator(".pane-header .title", has_text=re.compile(rf"^{re.escape(name)}$", re.IGNORECASE))
+        return self.page.locator(".pane").filter(has=title)
 
     def tree_rows(self, name: str) -> list[str]:
         """Accessible labels of the visible rows of a Dockhand tree (label and description)."""

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  formatLogTime,
   formatMs,
   groupLatency,
   healthCount,
@@ -143,4 +144,11 @@ test("the workspace's own projects come first, then the engine's others by name"
     ['prefix', false],
     ['zeta', false],
   ]);
+});
+
+test('log times read the same whether they come as epoch nanoseconds or ISO text', () => {
+  assert.equal(formatLogTime(1795855668354047329), '08:47:48.354');
+  assert.equal(formatLogTime('1795855668354047329'), '08:47:48.354');
+  assert.equal(formatLogTime('2026-11-28T08:47:48.350Z'), '08:47:48.350');
+  assert.equal(formatLogTime('yesterday'), 'yesterday');
 });

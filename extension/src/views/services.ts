@@ -30,11 +30,11 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
 
   /** The service's declaration in its compose file, for "go to service" from a trace span. */
   findService(name: string): { project: ProjectInfo; service: ServiceInfo } | undefined {
-    for (const project of this.data?.projects ?? []) {
-      const service = project.services.find((s) => s.name === name);
-      if (service) return { project, service };
-    }
-    return undefined;
+    const found = (this.data?.projects ?? []).flatMap((project) =>
+      project.services.filter((s) => s.name === name).map((service) => ({ project, service })),
+    );
+    // Prefer a project that declares it (it has config files) over one known only from running containers.
+    return found.find((f) => f.service.uri) ?? found.find((f) => f.project.configFiles.length) ?? found[0];
   }
 
   getChildren(node?: ServiceNode): ServiceNode[] {
@@ -62,7 +62,7 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
         item.description = node.project.workingDir;
         item.iconPath = themeIcon('layers');
         item.contextValue = 'project';
-        item.id = `project:${node.project.name}`;
+        item.id = `project:${node.project.name}:${node.local ? 'here' : 'elsewhere'}`; // a new id when it becomes local, so it expands
         return item;
       }
       case 'service': {
@@ -75,7 +75,7 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
         item.contextValue = 'service';
         item.id = `service:${node.project.name}/${s.name}`;
         item.tooltip = serviceTooltip(s);
-        if (s.uri) item.command = { command: 'dockhand.view.revealService', title: 'Go to service', arguments: [node] };
+        if (s.uri || node.project.configFiles.length) item.command = { command: 'dockhand.view.revealService', title: 'Go to service', arguments: [node] };
         return item;
       }
       case 'url': {
