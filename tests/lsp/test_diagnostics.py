@@ -128,3 +128,19 @@ async def test_non_compose_yaml_is_left_alone(client: LanguageClient, tmp_path: 
     open_doc(client, marker, "services:\n  a: {image: x, depends_on: [b]}\n")
     await wait_for(client, marker, 1, {"undefined-service"})
     assert uri not in client.diagnostics
+
+
+async def test_compose_verdict_arrives_for_what_the_rules_do_not_check(client: LanguageClient, tmp_path: Path) -> None:
+    """The real `docker compose config` runs in the background on the saved file and its error lands on the key."""
+    text = "services:\n  web:\n    image: nginx\n    mem_limit: lots\n"
+    (tmp_path / "compose.yaml").write_text(text)
+    uri = path_uri(tmp_path / "compose.yaml")
+    open_doc(client, uri, text)
+    for _ in range(600):
+        got = client.diagnostics.get(uri) or ()
+        if any(d.code == "compose-config" for d in got):
+            break
+        await asyncio.sleep(0.05)
+    (verdict,) = [d for d in client.diagnostics.get(uri) or () if d.code == "compose-config"]
+    assert "invalid size" in verdict.message
+    assert verdict.range.start == types.Position(line=3, character=4)

@@ -29,6 +29,7 @@ logger = logging.getLogger("dockhand.compose.truth")
 
 _VALIDATING = re.compile(r"validating (?P<file>\S+?): (?P<path>[\w.\-]+) (?P<rest>.*)")
 _SERVICE = re.compile(r'service "?(?P<name>[\w.\-]+)"?')
+_KEY_PATH = re.compile(r"\b(?P<path>(?:services|networks|volumes|secrets|configs)(?:\[[\w.\-]+\]|\.[\w\-]+)+)")
 _YAML_LINE = re.compile(r"line (?P<line>\d+)")
 _ZERO = Span(0, 0, 0, 1)
 
@@ -123,6 +124,8 @@ def map_compose_error(project: ComposeProject, message: str) -> list[Problem]:
         doc = project.documents.get(uri)
         if doc is not None:
             span = _span_of_path(doc, match.group("path").split(".")) or _ZERO
+    elif (path_match := _KEY_PATH.search(text)) and (found := _span_in_project(project, path_match.group("path"))):
+        uri, span = found
     elif (service_match := _SERVICE.search(text)) and service_match.group("name") in project.services:
         decl = project.services[service_match.group("name")].definition
         uri, span = decl.uri, decl.name_span
@@ -131,6 +134,32 @@ def map_compose_error(project: ComposeProject, message: str) -> list[Problem]:
         span = Span(line, 0, line, 1)
     remedy = "Fix what Compose reports here; Dockhand shows `docker compose config`'s verdict."
     return [Problem("compose-config", f"docker compose config: {text}. {remedy}", uri, span)]
+
+
+def _span_in_project(project: ComposeProject, dotted: str) -> tuple[str, Span] | None:
+    """`services[web].mem_limit` or `services.web.deploy.replicas` → the deepest matching key in the last file
+    that has it (a later file's value is the one Compose used)."""
+    parts = [p for p in re.split(r"[.\[\]]+", dotted) if p]
+    best: tuple[int, str, Span] | None = None
+    for uri in reversed(project.files or tuple(project.documents)):
+        doc = project.documents.get(uri)
+        span = _span_of_path(doc, parts) if doc is not None else None
+        if span is not None:
+            depth = _depth_of_path(doc, parts) if doc is not None else 0
+            if best is None or depth > best[0]:
+                best = (depth, uri, span)
+    return (best[1], best[2]) if best else None
+
+
+def _depth_of_path(doc: ParsedDocument, path: list[str]) -> int:
+    node: Node | None = doc.root
+    depth = 0
+    for part in path:
+        if node is None or node.kind != "map" or node.get(part) is None:
+            break
+        node = node.get(part)
+        depth += 1
+    return depth
 
 
 def _span_of_path(doc: ParsedDocument, path: list[str]) -> Span | None:

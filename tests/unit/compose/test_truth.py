@@ -58,3 +58,16 @@ async def test_real_compose_accepts_a_valid_project(tmp_path: Path, compose_cli:
     truth = ComposeTruth(lambda: settings, {"PATH": "/usr/bin:/bin"})
     assert not await truth.check(project.files, project, dirty=False, has_static_errors=False)
     assert truth.problems(project.files) == ()
+
+
+def test_key_paths_in_other_error_shapes_map_to_the_deepest_key(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: nginx\n    mem_limit: lots\n    deploy: {replicas: many}\n"
+    )
+    project = load_project_from_disk(tmp_path, environ={})
+    (size,) = map_compose_error(project, "failed: 'services[web].mem_limit' invalid size: 'lots'")
+    assert size.span == Span(3, 4, 3, 13)
+    (cast,) = map_compose_error(
+        project, 'failed: error while interpolating services.web.deploy.replicas: failed to cast: parsing "many"'
+    )
+    assert cast.span == Span(4, 13, 4, 21)
