@@ -1,8 +1,8 @@
 """The live stack: starts the engine, project and health watchers on `initialized` and pushes changes to the client.
 
-Serves (server → client): textDocument/publishDiagnostics (runtime findings, via the diagnostics feature's sources
-when it is there), workspace/codeLens/refresh, dockhand/stateChanged, dockhand/engineStatus, and one
-window/showMessage per engine outage or missing Compose. Handlers elsewhere read `ls.live.store.snapshot` only.
+Serves (server → client): textDocument/publishDiagnostics (runtime findings: a `server.diagnostic_sources` entry,
+re-published through `server.republish` for the open documents a change touches), workspace/codeLens/refresh,
+dockhand/stateChanged, dockhand/engineStatus, and one window/showMessage per engine outage or missing Compose. Handlers elsewhere read `ls.live.store.snapshot` only.
 """
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from dockhand.compose.index import canonical_uri
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
 from dockhand.lsp.server import DockhandServer
@@ -60,29 +59,6 @@ class DocumentView:
         return sorted(s.name for s in (self.info.services if self.info else ()) if service in s.depends_on)
 
 
-def _range(node: yaml.Node) -> types.Range:
-    start, end = node.start_mark, node.end_mark
-    return types.Range(types.Position(start.line, start.column), types.Position(end.line, end.column))
-
-
-def services_in_text(text: str) -> tuple[str, dict[str, types.Range], types.Range | None]:
-    """(top-level `name:`, service name → key range, `services:` key range) from compose text; empty if unparsable."""
-    try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return "", {}, None
-    if not isinstance(root, yaml.MappingNode):
-        return "", {}, None
-    name, services, key_range = "", {}, None
-    for key, value in root.value:
-        if key.value == "name" and isinstance(value, yaml.ScalarNode):
-            name = str(value.value)
-        if key.value == "services" and isinstance(value, yaml.MappingNode):
-            key_range = _range(key)
-            services = {str(k.value): _range(k) for k, _ in value.value if isinstance(k, yaml.ScalarNode)}
-    return name, services, key_range
-
-
 class LiveRuntime:
     """Owns the store and the watchers; the glue between them and the client."""
 
@@ -92,7 +68,6 @@ class LiveRuntime:
         self.runner = LifecycleRunner()
         self.engine: EngineWatcher | None = None
         self.projects: ProjectWatcher | None = None
-        self._views: dict[str, tuple[int | None, tuple[str, dict[str, types.Range], types.Range | None]]] = {}
         self._compose: ComposeCli | DiagnosticError | None = None
         self._pending: set[str] = set()
         self._pending_engine = False
@@ -100,7 +75,6 @@ class LiveRuntime:
         self._flush_scheduled = False
         self._last_lens_refresh = 0.0
         self._shown: set[str] = set()
-        self._joined_diagnostics = False
 
     # --- Compose ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeCli:
@@ -117,11 +91,9 @@ class LiveRuntime:
     # --- Start / stop ----------------------------------------------------------------------------------
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        # The diagnostics feature merges every source into one publish per document; join it when it is there.
-        sources: list[Callable[[str], list[types.Diagnostic]]] | None = getattr(self.server, "diagnostic_sources", None)
-        if sources is not None and self.diagnostics not in sources:
-            sources.append(self.diagnostics)
-        self._joined_diagnostics = sources is not None
+        # The diagnostics feature publishes every source's findings together, one publish per document.
+        if self.diagnostics not in self.server.diagnostic_sources:
+            self.server.diagnostic_sources.append(self.diagnostics)
         self.store.subscribe(self._on_change)
         self.engine = EngineWatcher(self.store, loop)
         self.engine.start()
@@ -151,28 +123,22 @@ class LiveRuntime:
 
     # --- Documents -------------------------------------------------------------------------------------
     def view(self, uri: str) -> DocumentView | None:
-        """The project and service positions of an open compose document (None when it declares no services)."""
-        try:
-            doc = self.server.workspace.get_text_document(uri)
-            text, version = doc.source, doc.version
-        except Exception:  # not open and not readable: nothing live to show
+        """The project and service positions of an open compose document, from the project index (no parsing)."""
+        uri = canonical_uri(uri)
+        doc = self.server.projects.document(uri)
+        root = doc.root if doc is not None else None
+        services_node = root.get("services") if root is not None else None
+        key = root.key_node("services") if root is not None else None
+        if root is None or key is None or services_node is None:
             return None
-        cached = self._views.get(uri)
-        if cached is None or cached[0] != version or version is None:
-            if cached is None and not self._joined_diagnostics:
-                # No diagnostics feature to publish on open: publish this document's findings once ourselves.
-                asyncio.get_running_loop().call_soon(self._republish, uri)
-            cached = (version, services_in_text(text))
-            self._views[uri] = cached
-        declared_name, services, key = cached[1]
-        if not services and key is None:
-            return None
+        services = {name: k.span.to_range() for name, k, _ in services_node.entries()} if services_node.is_map else {}
         path = to_fs_path(uri) or ""
         snapshot = self.store.snapshot
         info = snapshot.project_for_file(path)
         if info is None and self.projects is not None:
             self.projects.add_file(path)
-        derived = info.name if info else normalize_project_name(declared_name or Path(path).parent.name)
+        model = self.server.projects.for_uri(uri)
+        derived = info.name if info else (model.name if model else normalize_project_name(Path(path).parent.name))
         # Containers started with `-p other` still name this file in their labels: they are this file's project.
         # Several projects from one file: the derived name wins, else the most recently started.
         labelled = sorted(
@@ -181,7 +147,7 @@ class LiveRuntime:
             if path in c.config_files and not c.oneoff
         )
         name = labelled[0][2] if labelled else derived
-        return DocumentView(uri, name, services, key, snapshot.projects.get(name) or info)
+        return DocumentView(uri, name, services, key.span.to_range(), snapshot.projects.get(name) or info)
 
     def diagnostics(self, uri: str) -> list[types.Diagnostic]:
         """Runtime findings for an open document, as diagnostics on the services' lines (pure over the snapshot)."""
@@ -214,15 +180,11 @@ class LiveRuntime:
         self._pending, self._pending_engine, self._cause_ns = set(), False, 0
         affected = [
             uri
-            for uri in list(self.server.workspace.text_documents)
+            for uri in self.server.projects.open_uris()
             if (view := self.view(uri)) is not None and (engine or view.project in projects)
         ]
-        if affected and self._joined_diagnostics:
-            republish: Callable[[list[str]], Any] = getattr(self.server, "republish", lambda uris: None)
-            republish(affected)
-        else:
-            for uri in affected:
-                self._republish(uri)
+        if affected:
+            self.server.republish(affected)
         if cause:
             lag_s = time.time() - cause / 1e9
             metrics.DOCKER_EVENT_LAG.observe(max(lag_s, 0.0))
@@ -230,12 +192,6 @@ class LiveRuntime:
         if projects or engine:
             self.server.protocol.notify(protocol.STATE_CHANGED, {"projects": sorted(projects)})
             self._refresh_lenses()
-
-    def _republish(self, uri: str) -> None:
-        """Publish this document's runtime findings alone (only while no diagnostics feature merges sources)."""
-        doc = self.server.workspace.get_text_document(uri)
-        params = types.PublishDiagnosticsParams(uri, self.diagnostics(uri), version=doc.version)
-        self.server.text_document_publish_diagnostics(params)
 
     def _refresh_lenses(self) -> None:
         caps = self.server.client_capabilities.workspace
