@@ -119,14 +119,17 @@ async def test_code_lens_setting_turns_lenses_off(compose_project: ComposeProjec
         )
         assert started["ok"]
 
-        async def worker_running() -> bool:
+        async def worker_running() -> dict | None:  # type: ignore[type-arg]
             answer = await services(client)
             projects = {p["name"]: p for p in answer["projects"]}
             mine = projects.get(compose_project.name, {"services": []})
-            return any(s["name"] == "worker" and s["state"] == "running" for s in mine["services"])
+            return next((s for s in mine["services"] if s["name"] == "worker" and s["state"] == "running"), None)
 
-        await until(worker_running, "dockhand/services to report the worker running")
+        worker = await until(worker_running, "dockhand/services to report the worker running")
         assert not await lenses(client, uri)
+        # The tree can jump to the declaration: the service's place in the file comes with its state.
+        assert worker["uri"] == uri and worker["range"]["start"]["line"] == WORKER_LINE
+        assert worker["image"] == "dockhand/busybox:local" and worker["replicas"] == 1
     finally:
         await client.shutdown_session()
 

@@ -7,9 +7,11 @@ features/live.py. Shapes are in lsp/protocol.py.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from pygls.uris import from_fs_path
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
 
 from dockhand.lsp import protocol
 from dockhand.lsp.server import DockhandServer
@@ -21,8 +23,24 @@ def _iso(epoch: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)) if epoch else None
 
 
-def services_payload(snapshot: Snapshot, now: float | None = None) -> dict[str, Any]:
-    """The dockhand/services answer, built from one snapshot."""
+Declarations = Mapping[tuple[str, str], tuple[str, types.Range]]
+"""(config file path, service) → (uri, range of the service's name) where the static model saw it declared."""
+
+
+def declarations(ls: DockhandServer) -> Declarations:
+    """Where each service of the indexed projects is declared (dictionary reads over the index's snapshots)."""
+    found: dict[tuple[str, str], tuple[str, types.Range]] = {}
+    for snap in ls.projects.snapshots():
+        for service in snap.project.services.values():
+            for decl in service.declarations:
+                found.setdefault(
+                    (to_fs_path(decl.uri) or decl.uri, service.name), (decl.uri, decl.name_span.to_range())
+                )
+    return found
+
+
+def services_payload(snapshot: Snapshot, now: float | None = None, where: Declarations | None = None) -> dict[str, Any]:
+    """The dockhand/services answer, built from one snapshot (and the static declarations, for `uri`/`range`)."""
     now = time.time() if now is None else now
     engine = snapshot.engine
     engine_json: dict[str, Any] = {"state": engine.state}
@@ -36,6 +54,7 @@ def services_payload(snapshot: Snapshot, now: float | None = None) -> dict[str, 
         info = snapshot.projects.get(name)
         declared = [s.name for s in info.services] if info else []
         running = sorted({c.service for c in snapshot.project_containers(name)} - set(declared))
+        files = info.config_files if info else ()
         services = []
         for service in [*declared, *running]:
             s = summarize(snapshot, name, service, now)
@@ -52,6 +71,9 @@ def services_payload(snapshot: Snapshot, now: float | None = None) -> dict[str, 
                 + [{"label": label, "url": url} for label, url in s.links],
                 "dependsOn": list(decl.depends_on) if decl else [],
             }
+            spot = next((where[(f, service)] for f in files if (f, service) in where), None) if where else None
+            if spot is not None:
+                entry["uri"], entry["range"] = spot[0], _range_json(spot[1])
             if c is not None and c.exit_code is not None:
                 entry["exitCode"] = c.exit_code
             if c is not None and c.started_at:
@@ -73,6 +95,13 @@ def services_payload(snapshot: Snapshot, now: float | None = None) -> dict[str, 
     return {"engine": engine_json, "projects": projects}
 
 
+def _range_json(r: types.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": r.start.line, "character": r.start.character},
+        "end": {"line": r.end.line, "character": r.end.character},
+    }
+
+
 def register(server: DockhandServer) -> None:
     """Wire the dockhand/services request."""
 
@@ -80,4 +109,4 @@ def register(server: DockhandServer) -> None:
     def on_services(ls: DockhandServer, params: Any) -> dict[str, Any]:
         if ls.live is None:
             return {"engine": {"state": "unknown"}, "projects": []}
-        return services_payload(ls.live.store.snapshot)
+        return services_payload(ls.live.store.snapshot, where=declarations(ls))
