@@ -148,18 +148,28 @@ def _block_key(text: str) -> tuple[str, int, bool] | None:
     return match["key"].strip("\"'"), _indent_of(match), opens_block
 
 
-def _ancestors(lines: list[str], line: int, indent: int, same_indent_parent: bool) -> list[str]:
+def _ancestors(
+    lines: list[str], line: int, indent: int, same_indent_parent: bool, top: tuple[str, int] | None = None
+) -> list[str]:
     """Keys enclosing a line whose content starts at `indent`, outermost first, found by walking up.
 
-    `same_indent_parent`: the line is a `- item`, which YAML lets sit at its owning key's own indentation."""
+    `same_indent_parent`: the line is a `- item`, which YAML lets sit at its owning key's own indentation.
+    `top`: (top-level key, indentation of its entries) when the parsed tree already knows them — the walk then
+    stops at that indentation instead of climbing through thousands of lines to the top."""
     path: list[str] = []
     limit, allow_equal = indent, same_indent_parent
+    deeper = " " * (limit + 1)
     for number in range(line - 1, -1, -1):
-        text = lines[number].rstrip()
+        text = lines[number]
+        if text.startswith(deeper):
+            continue  # inside a sibling's block: the common case, so skipped before any other work
+        text = text.rstrip()
         stripped = text.lstrip(" ")
         if not stripped or stripped.startswith("#"):
             continue
         own = len(text) - len(stripped)
+        if own == limit and not allow_equal and not stripped.startswith("-"):
+            continue  # a sibling key
         found = _block_key(text)
         if stripped.startswith("-"):
             if own < limit:
@@ -167,13 +177,16 @@ def _ancestors(lines: list[str], line: int, indent: int, same_indent_parent: boo
                 if found is not None and found[2] and found[1] < limit:
                     path.append(found[0])
                 limit, allow_equal = own, True  # the sequence's owner sits at or left of its dash
+                deeper = " " * (limit + 1)
             continue
-        if found is None or (own > limit) or (own == limit and not allow_equal):
-            continue
-        if found[2]:
+        if found is not None and found[2]:
             path.append(found[0])
             limit, allow_equal = own, False
+            deeper = " " * (limit + 1)
             if own == 0:
+                break
+            if top is not None and own == top[1]:
+                path.append(top[0])
                 break
     path.reverse()
     return path
@@ -193,21 +206,22 @@ def completion_context(document: ParsedDocument, line: int, char: int) -> Comple
     kind: Kind | None = None
     word = ""
     path: list[str] = []
+    top = _top_level_entry(document, line)
     if (m := _FLOW.match(before)) is not None:
-        path = [*_ancestors(lines, line, len(m["indent"]), False), m["key"]]
+        path = [*_ancestors(lines, line, len(m["indent"]), False, top), m["key"]]
         word = m["items"].rsplit(",", 1)[-1].strip().strip("\"'")
         kind = _list_kind(path, word)
     elif (m := _SEQ_ITEM.match(before)) is not None:
-        path = _ancestors(lines, line, len(m["indent"]), True)
+        path = _ancestors(lines, line, len(m["indent"]), True, top)
         word = m["word"]
         kind = _list_kind(path, word)
     elif (m := _MAP_KEY.match(before)) is not None:
-        path = _ancestors(lines, line, len(m["indent"]), False)
+        path = _ancestors(lines, line, len(m["indent"]), False, top)
         word = m["word"]
         if _in_service(path) and path[-1] in ("depends_on", "networks"):
             kind = _SERVICE_LISTS[path[-1]]
     elif (m := _VALUE.match(before)) is not None:
-        parents = _ancestors(lines, line, len(m["indent"]), bool(m["dash"]))
+        parents = _ancestors(lines, line, len(m["indent"]), bool(m["dash"]), top)
         path = [*parents, m["key"]]
         word = m["word"]
         kind, word = _value_kind(path, word)
@@ -218,6 +232,19 @@ def completion_context(document: ParsedDocument, line: int, char: int) -> Comple
     end = document.lines.to_client(line, end_column)
     service = path[1] if _in_service(path) else None
     return CompletionContext(kind, Span(line, start, line, end), word, service)
+
+
+def _top_level_entry(document: ParsedDocument, line: int) -> tuple[str, int] | None:
+    """(top-level key, column of its entries) of the block mapping holding `line`, when the text parsed."""
+    root = document.root
+    if root is None or root.kind != "map":
+        return None
+    for key, value in root.candidates_at(line, 0):
+        if key.kind == "scalar" and value.kind == "map" and value.items and key.span.start_line < line:
+            first = value.items[0][0].span
+            if first.start_line > key.span.start_line and value.span.end_line >= line:
+                return str(key.value), first.start_char
+    return None
 
 
 def _in_service(path: list[str]) -> bool:

@@ -284,3 +284,15 @@ def test_outline_of_a_huge_file_stops_at_services() -> None:
 
 def test_outline_of_unparsable_text_is_empty() -> None:
     assert document_outline(parse_document("file:///p/compose.yaml", "services: [\n")) == []
+
+
+def test_completion_in_a_parsed_file_uses_the_tree_for_the_top_level_key() -> None:
+    services = "".join(f"  s{i}:\n    image: x\n    networks:\n      - back\n" for i in range(50))
+    text = f"services:\n{services}networks:\n  back: {{}}\nx-list:\n  networks:\n    - ba\n"
+    document = parse_document("file:///p/compose.yaml", text)
+    assert document.root is not None
+    last_item = 4 + 4 * 49
+    assert completion_context(document, last_item, 12) == CompletionContext(
+        "network", Span(last_item, 8, last_item, 12), "back", "s49"
+    )
+    assert completion_context(document, len(text.splitlines()) - 1, 8) is None  # not under `services:`
