@@ -37,6 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compose_gen import compose_text, write_project
+from engine_figures import engine_figures
 from lsp_client import LspError, LspProcess
 from peers import PINNED, ensure_peers
 
@@ -265,7 +266,7 @@ async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namesp
 def fmt(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -299,11 +300,12 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         print(f"{size:>8} services: Dockhand vs yaml-language-server (p50): {', '.join(parts) or '—'}")
 
 
-async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+async def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
     if not args.schema.is_file():
         raise SystemExit(f"compose-spec schema not found at {args.schema} (pass --schema PATH)")
     specs = server_specs(args.schema, set(args.servers.split(",")) if args.servers else None)
     rows = []
+    engine: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="dockhand-bench-") as tmp:
         for size in args.sizes:
             for spec in specs:
@@ -312,7 +314,20 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                     write_project(root / f"r{run_index}", size, project=f"bench{run_index}")
                 print(f"… {size} services, {spec.name}", file=sys.stderr, flush=True)
                 rows.append(await measure(spec, size, root, args))
-    return rows
+            compose = write_project(Path(tmp) / f"engine-{size}", size)
+            positions = hover_positions(compose.read_text(), args.hovers, seed=size)
+            engine[size] = engine_figures(compose, max(args.changes, 5), positions)
+    return rows, engine
+
+
+def print_engine(engine: dict[int, dict[str, Any]]) -> None:
+    print("Dockhand's static engine in-process, no server (ms): rebuild = parse + model + rules of an edited file")
+    print(f"{'services':>8}  {'rebuild p50':>12}{'rebuild max':>12}{'hover p50':>10}{'hover p99':>10}")
+    for size, figures in engine.items():
+        print(
+            f"{size:>8}  {fmt(figures['rebuild_ms_p50']):>12}{fmt(figures['rebuild_ms_max']):>12}"
+            f"{fmt(figures['hover_ms_p50']):>10}{fmt(figures['hover_ms_p99']):>10}"
+        )
 
 
 def main() -> None:
@@ -327,8 +342,10 @@ def main() -> None:
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
     args = parser.parse_args()
     started = time.time()
-    rows = asyncio.run(run(args))
+    rows, engine = asyncio.run(run(args))
     print_table(rows)
+    print()
+    print_engine(engine)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / time.strftime("static-%Y%m%d-%H%M%S.json", time.gmtime(started))
     report = {
@@ -338,6 +355,7 @@ def main() -> None:
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "file_sizes": {size: len(compose_text(size)) for size in args.sizes},
         "rows": rows,
+        "engine": engine,
     }
     out.write_text(json.dumps(report, indent=2))
     print(f"results: {out.relative_to(REPO)}")
