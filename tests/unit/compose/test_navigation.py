@@ -3,6 +3,7 @@ contexts read from raw lines (also mid-edit), service rename, hover cards with m
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from dockhand.compose.navigation import (
     completion_context,
     completion_names,
     definition_spans,
+    document_links,
     prepare_rename,
     reference_spans,
     rename_edits,
@@ -296,3 +298,32 @@ def test_completion_in_a_parsed_file_uses_the_tree_for_the_top_level_key() -> No
         "network", Span(last_item, 8, last_item, 12), "back", "s49"
     )
     assert completion_context(document, len(text.splitlines()) - 1, 8) is None  # not under `services:`
+
+
+def test_document_links_never_leave_the_project_tree(tmp_path: Path) -> None:
+    root, outside = tmp_path / "stack", tmp_path / "elsewhere"
+    (root / "app").mkdir(parents=True)
+    outside.mkdir()
+    (root / "app" / "Dockerfile").write_text("FROM scratch\n")
+    (root / "app.env").write_text("A=1\n")
+    (outside / "secret.env").write_text("B=2\n")
+    (root / "linked.env").symlink_to(outside / "secret.env")
+    (root / "compose.yaml").write_text(
+        "services:\n"
+        "  web:\n"
+        "    build: ./app\n"
+        "    env_file: [app.env, linked.env, ../elsewhere/secret.env, app/../app.env, missing.env]\n"
+        "  tool:\n"
+        "    build: {context: ../elsewhere}\n"
+    )
+    project = load_project_from_disk(root / "compose.yaml", environ={})
+    links = document_links(project, os.path.realpath)
+    real = root.resolve()
+    assert links == {
+        path_uri(root / "compose.yaml"): [
+            (Span(2, 11, 2, 16), real / "app"),
+            (Span(2, 11, 2, 16), real / "app" / "Dockerfile"),
+            (Span(3, 15, 3, 22), real / "app.env"),
+            (Span(3, 61, 3, 75), real / "app.env"),
+        ]
+    }
