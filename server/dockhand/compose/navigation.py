@@ -285,7 +285,8 @@ def completion_names(project: ComposeProject, context: CompletionContext) -> lis
 
 # -- document links -------------------------------------------------------------------------------------------
 
-LINK_ROLES = ("build-context", "dockerfile", "env-file", "include", "extends-file")
+LINK_ROLES = ("dockerfile", "env-file", "include", "extends-file", "build-context")
+"""Roles that get a link, files first: when two share a span the earlier role wins."""
 
 
 def document_links(project: ComposeProject, real_path: Callable[[str], str]) -> dict[str, list[tuple[Span, Path]]]:
@@ -301,12 +302,19 @@ def document_links(project: ComposeProject, real_path: Callable[[str], str]) -> 
         return resolved[path]
 
     root = real(str(project.directory))
-    links: dict[str, list[tuple[Span, Path]]] = {}
+    chosen: dict[tuple[str, Span], tuple[int, Path]] = {}
     for ref in project.paths:
         if ref.role not in LINK_ROLES or ref.path is None or ref.exists is False:
             continue
         target = real(os.path.normpath(ref.path))
         if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
             continue  # outside the project tree (through `..` or a symlink): never offer it
-        links.setdefault(ref.uri, []).append((ref.span, Path(target)))
+        # `build: ./app` names the context and (implicitly) its Dockerfile with one span: open the file.
+        rank = LINK_ROLES.index(ref.role)
+        place = (ref.uri, ref.span)
+        if place not in chosen or rank < chosen[place][0]:
+            chosen[place] = (rank, Path(target))
+    links: dict[str, list[tuple[Span, Path]]] = {}
+    for (uri, span), (_rank, target_path) in chosen.items():
+        links.setdefault(uri, []).append((span, target_path))
     return links
