@@ -63,7 +63,7 @@ async def running_server(
                 workspace_folders=None
                 if workspace is None
                 else [types.WorkspaceFolder(uri=f"file://{workspace}", name="workspace")],
-                initialization_options={"trusted": True, **(options or {})},
+                initialization_options=initialization_options(options),
             )
         )
         yield lsp
@@ -77,6 +77,12 @@ async def running_server(
             if process.returncode is None:
                 process.kill()
         await asyncio.wait_for(lsp.stop(), timeout=30)
+
+
+def initialization_options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """Trusted unless `options` say otherwise; a None value leaves that option out (e.g. trust not stated)."""
+    merged = {"trusted": True, **(options or {})}
+    return {key: value for key, value in merged.items() if value is not None}
 
 
 async def wait_for(condition: Callable[[], Any], within: float = 10.0, interval: float = 0.05) -> Any:
