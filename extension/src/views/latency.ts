@@ -43,8 +43,8 @@ export class LatencyTree extends RequestTree<{ rows: LatencyRow[] }, LatencyNode
     }
     const r = node.row;
     const item = new vscode.TreeItem(r.operation, vscode.TreeItemCollapsibleState.None);
-    item.id = `latency:${r.service}/${r.operation}`;
-    item.description = latencyDescription(r);
+    item.id = `latency:${r.service}/${r.source}/${r.operation}`; // spans and metrics may both have a row
+    item.description = r.source === 'prometheus' ? `${latencyDescription(r)} · metrics` : latencyDescription(r);
     item.tooltip = `${r.service} ${r.operation}\n${latencyDescription(r)}\nsource: ${r.source}`;
     item.iconPath = r.errorRate > 0 ? themeIcon('warning', 'charts.yellow') : themeIcon('dashboard');
     item.contextValue = 'latencyRow';
