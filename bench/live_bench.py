@@ -134,13 +134,13 @@ async def latency(events: int, verbose: bool = False) -> list[float]:
             if step % 2 == 0:
                 await asyncio.to_thread(container.kill)
                 arrived = await server.wait_notification(
-                    "textDocument/publishDiagnostics", lambda p: says(p, uri, f"`{service}` exited with code"), 20
+                    "textDocument/publishDiagnostics", lambda p, s=service: says(p, uri, f"`{s}` exited with code"), 20
                 )
                 action = "die"
             else:
                 await asyncio.to_thread(container.start)
                 arrived = await server.wait_notification(
-                    "textDocument/publishDiagnostics", lambda p: not says(p, uri, f"`{service}` exited"), 20
+                    "textDocument/publishDiagnostics", lambda p, s=service: not says(p, uri, f"`{s}` exited"), 20
                 )
                 action = "start"
             await asyncio.sleep(0.05)  # let the bench's own event reader catch up
@@ -157,8 +157,8 @@ async def latency(events: int, verbose: bool = False) -> list[float]:
     return samples
 
 
-async def idle(seconds: float, stack: str) -> tuple[float, float, int]:
-    """(CPU % of one core, RSS MB at the end, containers watched) of a server idling beside a running stack."""
+async def idle(seconds: float, stack: str) -> tuple[float, float, int, list[float]]:
+    """(CPU % of one core, RSS MB, containers watched, hover latencies in s) of a server beside a running stack."""
     client = docker.from_env()
     cli = find_compose()
     folder = Path(tempfile.mkdtemp(prefix="dh-live-idle-"))
@@ -187,7 +187,8 @@ async def idle(seconds: float, stack: str) -> tuple[float, float, int]:
         cpu = ((after.user - before.user) + (after.system - before.system)) / elapsed * 100
         rss = process.memory_info().rss / 1e6
         watched = len(client.containers.list(filters={"label": f"com.docker.compose.project={project}"}))
-        return cpu, rss, watched
+        hovers = await hover_latencies(server, compose_file)
+        return cpu, rss, watched, hovers
     finally:
         await server.stop()
         if stack == "examples":
@@ -197,9 +198,34 @@ async def idle(seconds: float, stack: str) -> tuple[float, float, int]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def service_lines(compose_file: Path) -> list[int]:
+    """Lines of the service keys (`  name:`, optionally followed by a comment)."""
+    return [
+        i
+        for i, line in enumerate(compose_file.read_text().splitlines())
+        if (line.startswith("  ") and not line.startswith("   ") and line.rstrip().endswith(":"))
+        or (line.startswith("  ") and ":  #" in line and not line.startswith("   "))
+    ]
+
+
+async def hover_latencies(server: LspProcess, compose_file: Path, count: int = 200) -> list[float]:
+    """Round trips of hovers on the service names (static card + live card), after the idle window."""
+    lines = service_lines(compose_file)
+    uri = compose_file.as_uri()
+    took: list[float] = []
+    for i in range(count):
+        line = lines[i % len(lines)]
+        sent = time.perf_counter()
+        arrived, _ = await server.request(
+            "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": line, "character": 4}}
+        )
+        took.append(arrived - sent)
+    return took
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def main() -> None:
@@ -216,9 +242,14 @@ async def main() -> None:
         f"  p50 {statistics.median(ms):.1f} ms   p90 {percentile(ms, 0.9):.1f} ms   p99 {percentile(ms, 0.99):.1f} ms"
         f"   max {max(ms):.1f} ms   (goal: p99 ≤ 250 ms)"
     )
-    cpu, rss, watched = await idle(args.idle_s, args.stack)
+    cpu, rss, watched, hovers = await idle(args.idle_s, args.stack)
     print(f"idle beside the {args.stack} stack ({watched} containers) for {args.idle_s:.0f} s:")
     print(f"  CPU {cpu:.2f} % of one core   RSS {rss:.1f} MB   (goals: ≤ 1 %, ≤ 100 MB)")
+    hms = [h * 1000 for h in hovers]
+    print(
+        f"hover round trip over {len(hms)} service hovers (static + live card): p50 {statistics.median(hms):.2f} ms"
+        f"   p99 {percentile(hms, 0.99):.2f} ms   (goal: ≤ 5 ms)"
+    )
 
 
 if __name__ == "__main__":
