@@ -104,6 +104,7 @@ def test_services_tree_lists_the_services_with_their_docker_state(live: Workbenc
         assert shop.docker_health(service) == "healthy"
         row = next(r for r in rows if r.startswith(f"{service} "))
         assert "healthy" in row and shop.urls[service].rsplit(":", 1)[1] in row, row
+    live.stage_sidebar("Services", width=560)
     live.screenshot("services-tree")
 
 
@@ -175,4 +176,5 @@ def test_latency_tree_shows_percentiles(live: Workbench, shop: ExamplesStack) ->
     )
     expect(latency.locator(".monaco-list-row", has_text=re.compile(r"^gateway")).first).to_be_visible()
     assert live.page.locator(".notifications-toasts .notification-toast", has_text="already registered").count() == 0
+    live.stage_sidebar("Latency")
     live.screenshot("latency-tree")

@@ -45,6 +45,7 @@ BASE_SETTINGS: dict[str, Any] = {
     "editor.hover.delay": 200,
     "editor.minimap.enabled": False,
     "window.commandCenter": False,
+    "remote.autoForwardPorts": False,  # no "your application on port … is available" toasts in the pictures
 }
 
 
@@ -235,6 +236,10 @@ class Workbench:
         if not services.is_visible():
             self.page.locator(".activitybar a[aria-label='Dockhand']").click()
         expect(services).to_be_visible(timeout=15_000)
+        for name in ("Services", "Traces", "Latency"):  # a picture may have folded some
+            header = self.section(name).locator(".pane-header")
+            if header.get_attribute("aria-expanded") == "false":
+                header.click()
 
     def section(self, name: str) -> Locator:
         title = self.page.locator(".pane-header .title", has_text=re.compile(rf"^{re.escape(name)}$", re.IGNORECASE))
@@ -248,6 +253,23 @@ class Workbench:
     def tree_message(self, name: str) -> str:
         message = self.section(name).locator(".message")
         return message.inner_text() if message.count() else ""
+
+    def stage_sidebar(self, keep: str, width: int = 720) -> None:
+        """For a picture: only the `keep` section open, the bottom panel hidden, the side bar `width` px wide."""
+        for name in ("Services", "Traces", "Latency"):
+            header = self.section(name).locator(".pane-header")
+            if (header.get_attribute("aria-expanded") == "true") != (name == keep):
+                header.click()
+        if self.page.locator(".part.panel").is_visible():
+            self.page.keyboard.press("Control+j")
+        sidebar = self.page.locator(".part.sidebar").bounding_box()
+        if sidebar:
+            edge_x, middle_y = sidebar["x"] + sidebar["width"], sidebar["y"] + sidebar["height"] / 2
+            self.page.mouse.move(edge_x - 1, middle_y)
+            self.page.mouse.down()
+            self.page.mouse.move(sidebar["x"] + width, middle_y, steps=8)
+            self.page.mouse.up()
+            self.page.mouse.move(sidebar["x"] + width + 300, sidebar["y"] + sidebar["height"] - 40)
 
     def status_item(self) -> Locator:
         return self.page.locator(".statusbar-item[id$='dockhand.status']")

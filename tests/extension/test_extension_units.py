@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,3 +68,28 @@ def test_every_server_option_is_a_setting_with_the_same_default_and_limits() -> 
     server_keys = {f"dockhand.{_camel(f.name)}" for f in dataclasses.fields(Settings)}
     client_only = {"dockhand.server.python", "dockhand.trace.server"}
     assert set(properties) - server_keys == client_only, "a setting the server does not know would be sent for nothing"
+
+
+def _manifest() -> dict[str, Any]:
+    return dict(json.loads((EXTENSION / "package.json").read_text()))
+
+
+def test_untrusted_workspaces_get_no_lifecycle_actions_and_no_program_settings() -> None:
+    manifest = _manifest()
+    trust = manifest["capabilities"]["untrustedWorkspaces"]
+    assert trust["supported"] == "limited"
+    assert {"dockhand.server.python", "dockhand.composeBinary"} <= set(trust["restrictedConfigurations"])
+    commands = {c["command"]: c for c in manifest["contributes"]["commands"]}
+    for lifecycle in ("start", "stop", "restart", "upAll", "downAll"):
+        assert commands[f"dockhand.view.{lifecycle}"].get("enablement") == "isWorkspaceTrusted", lifecycle
+
+
+def test_every_contributed_command_is_registered_and_every_menu_names_one() -> None:
+    manifest = _manifest()
+    declared = {c["command"] for c in manifest["contributes"]["commands"]}
+    sources = "\n".join(p.read_text() for p in (EXTENSION / "src").rglob("*.ts"))
+    registered = set(re.findall(r"registerCommand\(\s*'([^']+)'", sources))
+    assert declared <= registered, f"declared but never registered: {sorted(declared - registered)}"
+    menus = manifest["contributes"]["menus"]
+    named = {entry["command"] for entries in menus.values() for entry in entries}
+    assert named <= declared, f"menus name unknown commands: {sorted(named - declared)}"
