@@ -8,7 +8,8 @@ Contract (stable, other features rely on it):
 - `Node.kind` is "map" | "seq" | "scalar"; `Node.items` (map: tuple of (key Node, value Node)),
   `Node.children` (seq), `Node.value` (scalar Python value: str/int/float/bool/None), `Node.tag` (the explicit
   tag such as "!reset"/"!override", else ""), `Node.get(key)`, `Node.key_node(key)`, `Node.to_python()`.
-- Merge keys (`<<: *anchor`) are applied while building the tree; aliases share the anchored Node (so a
+- Node classes and Span/Problem live in nodes.py (re-exported here). Merge keys (`<<: *anchor`) are applied
+  while finishing the tree; aliases share the anchored Node (so a
   "billion laughs" document stays linear in memory) and `to_python()` refuses expansions past a budget.
 - `ParsedDocument.path_at(line, char)` → the key path to the innermost node at a position, e.g.
   ("services", "web", "depends_on", 0), and the nodes along it; built for completion and hover.
@@ -16,35 +17,52 @@ Contract (stable, other features rely on it):
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import functools
 import gc
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import yaml
-from lsprotocol import types
+
+from dockhand.compose.nodes import (
+    EXPANSION_BUDGET,
+    ZERO_SPAN,
+    AliasBombError,
+    MapNode,
+    Node,
+    Problem,
+    SeqNode,
+    Span,
+    composing,
+    hashable,
+)
 
 try:  # libyaml composes ~8x faster than the pure-Python loader; both give the same node marks
-    from yaml import CBaseLoader as _Loader
+    from yaml import CBaseLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import BaseLoader as _Loader  # type: ignore[assignment]
-# The *Base* loader leaves plain scalars untyped: _plain_value types them the YAML 1.2 way Compose reads them,
-# which is both right (`yes` and `22:22` stay strings) and faster than PyYAML's regex resolver.
+    from yaml import BaseLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class _Loader(_BaseLoader):
+    """Composes without PyYAML's tag resolution: the node classes type scalars the YAML 1.2 way themselves, and
+    these three hooks run once per node (no-ops here)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
+        return None
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+__all__ = ["EXPANSION_BUDGET", "MAX_DEPTH", "AliasBombError", "Node", "ParsedDocument", "Problem", "Span"]
 
 MAX_DEPTH = 120
 """Deeper nesting than this is reported instead of walked (no compose file needs it; recursion stays bounded)."""
-EXPANSION_BUDGET = 500_000
-"""Most nodes `to_python()` materialises through aliases before declaring an alias bomb."""
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_STR_TAG = "tag:yaml.org,2002:str"
-_YScalar = yaml.ScalarNode
-_CORE_PREFIX = "tag:yaml.org,2002:"
-_scalar_constructor = yaml.SafeLoader("")  # only its scalar constructors are used; they are pure
 
 
 @contextlib.contextmanager
@@ -64,133 +82,6 @@ def paused_gc() -> Iterator[None]:
         if was_enabled:
             gc.freeze()
             gc.enable()
-
-
-class Span(NamedTuple):
-    """A range in the client's position encoding (zero-based lines; end exclusive)."""
-
-    start_line: int
-    start_char: int
-    end_line: int
-    end_char: int
-
-    def to_range(self) -> types.Range:
-        return types.Range(
-            start=types.Position(line=self.start_line, character=self.start_char),
-            end=types.Position(line=self.end_line, character=self.end_char),
-        )
-
-    def contains(self, line: int, char: int) -> bool:
-        """Whether the position is inside or at either edge (a cursor right after a word still hits it)."""
-        return (self.start_line, self.start_char) <= (line, char) <= (self.end_line, self.end_char)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A finding with a stable code. `related` holds (uri, span, note) places that explain it."""
-
-    code: str
-    message: str
-    uri: str
-    span: Span
-    severity: Literal["error", "warning", "info", "hint"] = "error"
-    related: tuple[tuple[str, Span, str], ...] = ()
-
-
-@dataclass(eq=False, slots=True)
-class Node:
-    """A YAML node with its span. Scalars hold their Python value; maps hold ordered (key, value) pairs."""
-
-    kind: Literal["map", "seq", "scalar"]
-    span: Span
-    tag: str = ""
-    value: Any = None
-    items: tuple[tuple[Node, Node], ...] = ()
-    children: tuple[Node, ...] = ()
-    quoted: bool = False
-    _index: dict[Any, int] | None = field(default=None, repr=False)
-    _starts: list[tuple[int, int, int]] | None = field(default=None, repr=False)
-
-    @property
-    def is_map(self) -> bool:
-        return self.kind == "map"
-
-    @property
-    def is_seq(self) -> bool:
-        return self.kind == "seq"
-
-    @property
-    def is_scalar(self) -> bool:
-        return self.kind == "scalar"
-
-    def _key_index(self) -> dict[Any, int]:
-        if self._index is None:
-            self._index = {}
-            for i, (k, _v) in enumerate(self.items):
-                if k.kind == "scalar" and _hashable(k.value):
-                    self._index.setdefault(k.value, i)
-        return self._index
-
-    def get(self, key: Any) -> Node | None:
-        """The value node for `key` in a map (None when absent or when this is not a map)."""
-        if self.kind != "map":
-            return None
-        i = self._key_index().get(key)
-        return None if i is None else self.items[i][1]
-
-    def key_node(self, key: Any) -> Node | None:
-        """The key node for `key` in a map (its span is the name to underline)."""
-        if self.kind != "map":
-            return None
-        i = self._key_index().get(key)
-        return None if i is None else self.items[i][0]
-
-    def candidates_at(self, line: int, char: int) -> list[tuple[Node, Node]]:
-        """The map entries that may contain a position: the last one starting before it (by bisection)."""
-        if self._starts is None:
-            self._starts = sorted((k.span.start_line, k.span.start_char, i) for i, (k, _v) in enumerate(self.items))
-        i = bisect.bisect_right(self._starts, (line, char, len(self.items))) - 1
-        if i < 0:
-            return []
-        return [self.items[self._starts[i][2]]]
-
-    def entries(self) -> Iterator[tuple[str, Node, Node]]:
-        """(key as str, key node, value node) for every scalar key of a map."""
-        for k, v in self.items:
-            if k.kind == "scalar":
-                yield str(k.value), k, v
-
-    def text(self) -> str | None:
-        """The scalar as text (numbers and booleans as YAML wrote them), None for maps, sequences and null."""
-        if self.kind != "scalar" or self.value is None:
-            return None
-        if isinstance(self.value, bool):
-            return "true" if self.value else "false"
-        return str(self.value)
-
-    def to_python(self, budget: list[int] | None = None) -> Any:
-        """Plain Python data (dicts, lists, scalars); raises AliasBombError past EXPANSION_BUDGET nodes."""
-        budget = budget if budget is not None else [EXPANSION_BUDGET]
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise AliasBombError
-        if self.kind == "scalar":
-            return self.value
-        if self.kind == "seq":
-            return [c.to_python(budget) for c in self.children]
-        out: dict[Any, Any] = {}
-        for k, v in self.items:
-            key = k.value if k.kind == "scalar" and _hashable(k.value) else repr(k.to_python(budget))
-            out.setdefault(key, v.to_python(budget))
-        return out
-
-
-class AliasBombError(Exception):
-    """Expanding aliases would materialise more nodes than EXPANSION_BUDGET."""
-
-
-def _hashable(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool) or value is None
 
 
 class LineIndex:
@@ -288,44 +179,43 @@ def parse_document(
 ) -> ParsedDocument:
     """Parse `text`; every failure becomes a Problem (never an exception)."""
     lines = LineIndex(text, encoding)
-    zero = Span(0, 0, 0, 0)
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         msg = (
             f"This file is too large for Dockhand to analyse ({len(text):,} characters; the limit is "
             f"{max_bytes:,} bytes). Split it with `include:` or raise DOCKHAND_MAX_DOCUMENT_BYTES."
         )
-        return ParsedDocument(uri, text, version, encoding, None, (Problem("too-large", msg, uri, zero),), lines)
+        return ParsedDocument(uri, text, version, encoding, None, (Problem("too-large", msg, uri, ZERO_SPAN),), lines)
     with paused_gc():
         return _parse(uri, text, version, encoding, lines)
 
 
 def _parse(uri: str, text: str, version: int | None, encoding: str, lines: LineIndex) -> ParsedDocument:
-    zero = Span(0, 0, 0, 0)
-    builder = _TreeBuilder(uri, lines)
+    finisher = _Finisher(uri, lines)
     root: Node | None = None
     try:
-        loader = _Loader(text)
-        try:
-            yaml_root = loader.get_single_node()
-        finally:
-            loader.dispose()
-        if yaml_root is not None:
-            root = builder.build(yaml_root, 0)
-        if root is not None and builder.aliases and _expanded_size(root, {}) > EXPANSION_BUDGET:
+        with composing(None if lines.all_ascii else lines.to_client):
+            loader = _Loader(text)
+            try:
+                composed = loader.get_single_node()
+            finally:
+                loader.dispose()
+        if composed is not None:
+            root = finisher.finish(composed, 0)
+        if root is not None and "*" in text and _expanded_size(root, {}) > EXPANSION_BUDGET:
             msg = (
                 'Aliases in this file expand to millions of nodes (a "billion laughs" document); Dockhand does not '
                 "expand it. Use fewer nested aliases."
             )
-            builder.problems.append(Problem("alias-bomb", msg, uri, root.span))
+            finisher.problems.append(Problem("alias-bomb", msg, uri, root.span))
             root = None
     except yaml.MarkedYAMLError as exc:
-        builder.problems.append(_yaml_problem(uri, lines, exc))
+        finisher.problems.append(_yaml_problem(uri, lines, exc))
     except yaml.YAMLError as exc:  # ReaderError (binary garbage) and friends carry a position differently
-        builder.problems.append(_reader_problem(uri, lines, exc))
+        finisher.problems.append(_reader_problem(uri, lines, exc))
     except (RecursionError, MemoryError):
         msg = "This document nests too deeply to analyse. Flatten it (compose files need only a few levels)."
-        builder.problems.append(Problem("too-deep", msg, uri, zero))
-    return ParsedDocument(uri, text, version, encoding, root, tuple(builder.problems), lines)
+        finisher.problems.append(Problem("too-deep", msg, uri, ZERO_SPAN))
+    return ParsedDocument(uri, text, version, encoding, root, tuple(finisher.problems), lines)
 
 
 def _expanded_size(node: Node, memo: dict[int, int]) -> int:
@@ -384,70 +274,51 @@ def _reader_problem(uri: str, lines: LineIndex, exc: yaml.YAMLError) -> Problem:
     return Problem("yaml-unreadable", msg, uri, Span(line, start, line, start + 1))
 
 
-class _TreeBuilder:
-    """Turns PyYAML's composed nodes into Nodes with client spans, sharing aliased nodes."""
+class _Finisher:
+    """Completes the collections libyaml built: span (their end mark is set last), children, map items with `<<`
+    merges applied and duplicate keys reported. Aliased collections are finished once and shared."""
 
     def __init__(self, uri: str, lines: LineIndex) -> None:
         self.uri = uri
-        self.lines = lines
+        self.convert = None if lines.all_ascii else lines.to_client
         self.problems: list[Problem] = []
-        self.memo: dict[int, Node] = {}
-        self.aliases = any("*" in line for line in lines.lines)
-        self.ascii = lines.all_ascii  # no `*` anywhere: no node is shared, skip the memo
+        self.done: set[int] = set()
 
-    def span(self, y: yaml.Node) -> Span:
-        s, e = y.start_mark, y.end_mark
-        if self.lines.all_ascii:
-            return Span(s.line, s.column, e.line, e.column)
-        return Span(s.line, self.lines.to_client(s.line, s.column), e.line, self.lines.to_client(e.line, e.column))
-
-    def build(self, y: yaml.Node, depth: int) -> Node:
-        if self.aliases:
-            hit = self.memo.get(id(y))
-            if hit is not None:
-                return hit
-        tag = y.tag
-        if y.__class__ is _YScalar and depth <= MAX_DEPTH:  # the common case first, inlined: it is most nodes
-            style = y.style
-            if tag == _STR_TAG:
-                value = y.value if style else _plain_value(y.value)
-                tag = ""
-            else:
-                value = _scalar_value(y)
-                tag = "" if tag.startswith(_CORE_PREFIX) else tag
-            s, e = y.start_mark, y.end_mark
-            span = Span(s.line, s.column, e.line, e.column) if self.ascii else self.span(y)
-            return Node("scalar", span, tag, value, quoted=style == '"' or style == "'")
-        tag = "" if tag.startswith(_CORE_PREFIX) else tag
-        if depth > MAX_DEPTH:
-            self.problems.append(
-                Problem("too-deep", "Nesting is too deep here; Dockhand stops reading below.", self.uri, self.span(y))
-            )
-            node = Node("scalar", self.span(y), tag)
-        elif isinstance(y, yaml.ScalarNode):
-            node = Node("scalar", self.span(y), tag, _scalar_value(y), quoted=y.style in ("'", '"'))
-        elif isinstance(y, yaml.SequenceNode):
-            node = Node("seq", self.span(y), tag)
-            self.memo[id(y)] = node
-            node.children = tuple(self.build(c, depth + 1) for c in y.value)
+    def finish(self, node: Any, depth: int) -> Node:
+        if node.kind == "scalar" or id(node) in self.done:
+            return node  # type: ignore[no-any-return]
+        self.done.add(id(node))
+        s, e = node.start_mark, node.end_mark
+        convert = self.convert
+        if convert is None:
+            node.span = Span(s.line, s.column, e.line, e.column)
         else:
-            node = Node("map", self.span(y), tag)
-            self.memo[id(y)] = node
-            node.items = self._map_items(y, depth)  # type: ignore[arg-type]
-        self.memo[id(y)] = node
-        return node
+            node.span = Span(s.line, convert(s.line, s.column), e.line, convert(e.line, e.column))
+        node.start_mark = node.end_mark = None  # the span is all that is needed; marks are 2 objects per node
+        if depth >= MAX_DEPTH:
+            self.problems.append(
+                Problem("too-deep", "Nesting is too deep here; Dockhand stops reading below.", self.uri, node.span)
+            )
+            node.items, node.children = (), ()  # read no further: deeper levels stay empty
+            return node  # type: ignore[no-any-return]
+        if node.__class__ is SeqNode:
+            node.children = tuple([self.finish(c, depth + 1) for c in node.value])
+        elif node.__class__ is MapNode:
+            node.items = self._items(node, depth)
+        return node  # type: ignore[no-any-return]
 
-    def _map_items(self, y: yaml.MappingNode, depth: int) -> tuple[tuple[Node, Node], ...]:
+    def _items(self, node: MapNode, depth: int) -> tuple[tuple[Node, Node], ...]:
         own: list[tuple[Node, Node]] = []
         merged: list[tuple[Node, Node]] = []
         seen: dict[Any, Node] = {}
-        for ky, vy in y.value:
-            if ky.tag == _MERGE_TAG or (ky.value == "<<" and not ky.style and ky.__class__ is yaml.ScalarNode):
+        finish = self.finish
+        for ky, vy in node.value:
+            if ky.kind == "scalar" and ky.raw == "<<" and not ky.style and not ky.tag:
                 merged.extend(self._merge_sources(vy, depth))
                 continue
-            k = self.build(ky, depth + 1)
-            v = self.build(vy, depth + 1)
-            if k.kind == "scalar" and k.value.__class__ in _HASHABLE_TYPES:
+            k = finish(ky, depth + 1)
+            v = finish(vy, depth + 1)
+            if k.kind == "scalar" and hashable(k.value):
                 first = seen.get(k.value)
                 if first is not None:
                     self.problems.append(
@@ -474,11 +345,11 @@ class _TreeBuilder:
                 extra.append((k, v))
         return tuple(own + extra)
 
-    def _merge_sources(self, vy: yaml.Node, depth: int) -> list[tuple[Node, Node]]:
-        sources = vy.value if isinstance(vy, yaml.SequenceNode) else [vy]
+    def _merge_sources(self, value: Any, depth: int) -> list[tuple[Node, Node]]:
+        sources = value.value if value.kind == "seq" else [value]
         out: list[tuple[Node, Node]] = []
         for src in sources:
-            node = self.build(src, depth + 1)
+            node = self.finish(src, depth + 1)
             if node.kind != "map":
                 self.problems.append(
                     Problem(
@@ -491,52 +362,3 @@ class _TreeBuilder:
                 continue
             out.extend(node.items)
         return out
-
-
-_HASHABLE_TYPES = frozenset({str, int, float, bool, type(None)})
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_FLOATS = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
-_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-
-
-def _plain_value(raw: str) -> Any:
-    """A plain scalar typed by the YAML 1.2 core schema (what Compose's YAML library does)."""
-    if not raw:
-        return None
-    first = raw[0]
-    if first in "0123456789+-.":
-        if _INT.fullmatch(raw):
-            return int(raw, 0) if raw[:2] in ("0o", "0x") else int(raw)
-        if _FLOAT.fullmatch(raw):
-            return float(raw)
-        return _FLOATS.get(raw.lower() if first == "." or raw[1:2] == "." else raw, raw)
-    if first in "tTfF":
-        return _BOOLS.get(raw, raw)
-    if first in "nN~":
-        return None if raw in _NULLS else raw
-    return raw
-
-
-def _scalar_value(y: yaml.ScalarNode) -> Any:
-    tag = y.tag
-    if tag == _STR_TAG:
-        return _plain_value(y.value) if not y.style else y.value
-    if not tag.startswith(_CORE_PREFIX):
-        return y.value
-    raw = y.value
-    # Compose reads YAML 1.2: `yes`/`off` stay strings and `22:22` is not a base-60 number.
-    if tag.endswith(":bool") and raw.lower() not in ("true", "false"):
-        return raw
-    if (tag.endswith(":int") or tag.endswith(":float")) and ":" in raw:
-        return raw
-    ctor = _scalar_constructor.yaml_constructors.get(tag)
-    if ctor is None:
-        return y.value
-    try:
-        value = ctor(_scalar_constructor, y)
-    except (ValueError, yaml.YAMLError):
-        return y.value
-    # Timestamps and binary resolve to non-JSON types; Compose (YAML 1.2) reads them as strings.
-    return value if _hashable(value) else y.value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dockhand.compose.document import Span, parse_document
 
 URI = "file:///p/compose.yaml"
@@ -65,3 +67,24 @@ def test_path_at_finds_key_and_value() -> None:
     assert path[-1][1].value == "cache"
     on_key = doc.path_at(1, 3)
     assert [k for k, _n in on_key] == ["services", "web"]
+
+
+def test_pure_python_loader_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without libyaml the pure-Python composer builds the same nodes, spans and values."""
+    import yaml
+
+    from dockhand.compose import document
+
+    text = 'x: &d {restart: always}\nservices:\n  s:\n    <<: *d\n    command: "héllo 😀"\n    ports: [22:22]\n'
+    fast = parse_document(URI, text)
+
+    class PureLoader(yaml.BaseLoader):
+        resolve = document._Loader.resolve  # type: ignore[assignment]
+
+    monkeypatch.setattr(document, "_Loader", PureLoader)
+    slow = parse_document(URI, text)
+    assert slow.problems == fast.problems == ()
+    assert slow.root.to_python() == fast.root.to_python()  # type: ignore[union-attr]
+    s_fast, s_slow = fast.root.get("services").get("s"), slow.root.get("services").get("s")  # type: ignore[union-attr]
+    assert s_slow.get("command").span == s_fast.get("command").span == Span(4, 13, 4, 23)  # type: ignore[union-attr]
+    assert s_slow.get("restart").span == s_fast.get("restart").span  # type: ignore[union-attr]

@@ -1,0 +1,292 @@
+"""YAML nodes that carry their own LSP span and YAML 1.2 value: libyaml builds them directly (no second tree).
+
+`Node` is the API (kind, span, tag, value, items, children, quoted, get, key_node, entries, text, to_python);
+ScalarNode/SeqNode/MapNode subclass PyYAML's node classes so the C composer can instantiate them while it parses
+(`composing()` swaps them in for one parse). Scalars get their span and typed value in the constructor; collections
+get theirs in document.py's finishing pass, once libyaml has set their end mark and children.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, NamedTuple
+
+import yaml
+import yaml.composer
+from lsprotocol import types
+
+EXPANSION_BUDGET = 500_000
+"""Most nodes `to_python()` materialises through aliases before declaring an alias bomb."""
+
+CORE_PREFIX = "tag:yaml.org,2002:"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class Span(NamedTuple):
+    """A range in the client's position encoding (zero-based lines; end exclusive)."""
+
+    start_line: int
+    start_char: int
+    end_line: int
+    end_char: int
+
+    def to_range(self) -> types.Range:
+        return types.Range(
+            start=types.Position(line=self.start_line, character=self.start_char),
+            end=types.Position(line=self.end_line, character=self.end_char),
+        )
+
+    def contains(self, line: int, char: int) -> bool:
+        """Whether the position is inside or at either edge (a cursor right after a word still hits it)."""
+        return (self.start_line, self.start_char) <= (line, char) <= (self.end_line, self.end_char)
+
+
+ZERO_SPAN = Span(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding with a stable code. `related` holds (uri, span, note) places that explain it."""
+
+    code: str
+    message: str
+    uri: str
+    span: Span
+    severity: Literal["error", "warning", "info", "hint"] = "error"
+    related: tuple[tuple[str, Span, str], ...] = ()
+
+
+class AliasBombError(Exception):
+    """Expanding aliases would materialise more nodes than EXPANSION_BUDGET."""
+
+
+_HASHABLE_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def hashable(value: Any) -> bool:
+    return value.__class__ in _HASHABLE_TYPES
+
+
+class Node:
+    """The node API. `value` is the scalar's Python value (for collections PyYAML's raw list: use items/children).
+    `tag` is the explicit non-core tag ("!reset", "!override") or ""."""
+
+    kind: ClassVar[Literal["map", "seq", "scalar"]]
+    span: Span
+    tag: str
+    value: Any
+    items: tuple[tuple[Node, Node], ...] = ()
+    children: tuple[Node, ...] = ()
+    quoted: bool = False
+    _index: dict[Any, int] | None = None
+    _starts: list[tuple[int, int, int]] | None = None
+
+    @property
+    def is_map(self) -> bool:
+        return self.kind == "map"
+
+    @property
+    def is_seq(self) -> bool:
+        return self.kind == "seq"
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.kind == "scalar"
+
+    def _key_index(self) -> dict[Any, int]:
+        if self._index is None:
+            index: dict[Any, int] = {}
+            for i, (k, _v) in enumerate(self.items):
+                if k.kind == "scalar" and hashable(k.value):
+                    index.setdefault(k.value, i)
+            self._index = index
+        return self._index
+
+    def get(self, key: Any) -> Node | None:
+        """The value node for `key` in a map (None when absent or when this is not a map)."""
+        if self.kind != "map":
+            return None
+        i = self._key_index().get(key)
+        return None if i is None else self.items[i][1]
+
+    def key_node(self, key: Any) -> Node | None:
+        """The key node for `key` in a map (its span is the name to underline)."""
+        if self.kind != "map":
+            return None
+        i = self._key_index().get(key)
+        return None if i is None else self.items[i][0]
+
+    def candidates_at(self, line: int, char: int) -> list[tuple[Node, Node]]:
+        """The map entries that may contain a position: the last one starting before it (by bisection)."""
+        if self._starts is None:
+            self._starts = sorted((k.span.start_line, k.span.start_char, i) for i, (k, _v) in enumerate(self.items))
+        i = bisect.bisect_right(self._starts, (line, char, len(self.items))) - 1
+        if i < 0:
+            return []
+        return [self.items[self._starts[i][2]]]
+
+    def entries(self) -> Iterator[tuple[str, Node, Node]]:
+        """(key as str, key node, value node) for every scalar key of a map."""
+        for k, v in self.items:
+            if k.kind == "scalar":
+                yield str(k.value), k, v
+
+    def text(self) -> str | None:
+        """The scalar as text (numbers and booleans as YAML wrote them), None for maps, sequences and null."""
+        if self.kind != "scalar" or self.value is None:
+            return None
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        return str(self.value)
+
+    def to_python(self, budget: list[int] | None = None) -> Any:
+        """Plain Python data (dicts, lists, scalars); raises AliasBombError past EXPANSION_BUDGET nodes."""
+        budget = budget if budget is not None else [EXPANSION_BUDGET]
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise AliasBombError
+        if self.kind == "scalar":
+            return self.value
+        if self.kind == "seq":
+            return [c.to_python(budget) for c in self.children]
+        out: dict[Any, Any] = {}
+        for k, v in self.items:
+            key = k.value if k.kind == "scalar" and hashable(k.value) else repr(k.to_python(budget))
+            out.setdefault(key, v.to_python(budget))
+        return out
+
+
+class _Columns:
+    """How the node constructors convert code-point columns for the parse in progress (set by `composing`)."""
+
+    convert: Any = None  # (line, column) -> client column, or None when the text is ASCII
+
+
+_columns = _Columns()
+_compose_lock = threading.Lock()
+
+
+def _tag(tag: str | None) -> str:
+    return "" if tag is None or tag.startswith(CORE_PREFIX) else tag
+
+
+class ScalarNode(yaml.ScalarNode, Node):
+    kind = "scalar"
+
+    def __init__(self, tag: str | None, value: str, start_mark: Any, end_mark: Any, style: str | None = None) -> None:
+        # Built by libyaml for every scalar, so kept lean: the marks are not stored, only the span.
+        self.raw = value
+        self.style = style
+        self.quoted = style == '"' or style == "'"
+        if tag is None or tag == _STR_TAG:
+            self.tag = ""
+            self.value = value if style else plain_value(value)
+        else:
+            self.tag = _tag(tag)
+            self.value = _explicit_value(tag, value, start_mark, end_mark, style)
+        convert = _columns.convert
+        sl, el = start_mark.line, end_mark.line
+        if convert is None:
+            self.span = Span(sl, start_mark.column, el, end_mark.column)
+        else:
+            self.span = Span(sl, convert(sl, start_mark.column), el, convert(el, end_mark.column))
+
+
+class SeqNode(yaml.SequenceNode, Node):
+    kind = "seq"
+
+    def __init__(
+        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
+    ) -> None:
+        self.value = value
+        self.tag = _tag(tag)
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.flow_style = flow_style
+        self.span = ZERO_SPAN
+
+
+class MapNode(yaml.MappingNode, Node):
+    kind = "map"
+
+    def __init__(
+        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
+    ) -> None:
+        self.value = value
+        self.tag = _tag(tag)
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.flow_style = flow_style
+        self.span = ZERO_SPAN
+
+
+@contextlib.contextmanager
+def composing(convert: Any) -> Iterator[None]:
+    """Make PyYAML (C and pure-Python composers) build these node classes for one parse."""
+    modules: list[Any] = [yaml.composer]
+    c_module = getattr(yaml, "_yaml", None)
+    if c_module is not None:
+        modules.append(c_module)
+    ours = {"ScalarNode": ScalarNode, "SequenceNode": SeqNode, "MappingNode": MapNode}
+    with _compose_lock:  # the swap is module state: one parse at a time, restored even on errors
+        saved = [(m, {name: getattr(m, name) for name in ours}) for m in modules]
+        _columns.convert = convert
+        for m in modules:
+            for name, cls in ours.items():
+                setattr(m, name, cls)
+        try:
+            yield
+        finally:
+            for m, originals in saved:
+                for name, cls in originals.items():
+                    setattr(m, name, cls)
+            _columns.convert = None
+
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_FLOATS = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+
+
+def plain_value(raw: str) -> Any:
+    """A plain scalar typed by the YAML 1.2 core schema (what Compose's YAML library does): `yes` and `22:22`
+    stay strings."""
+    if not raw:
+        return None
+    first = raw[0]
+    if first in "0123456789+-.":
+        if _INT.fullmatch(raw):
+            return int(raw, 0) if raw[:2] in ("0o", "0x") else int(raw)
+        if _FLOAT.fullmatch(raw):
+            return float(raw)
+        return _FLOATS.get(raw.lower() if first == "." or raw[1:2] == "." else raw, raw)
+    if first in "tTfF":
+        return _BOOLS.get(raw, raw)
+    if first in "nN~":
+        return None if raw in _NULLS else raw
+    return raw
+
+
+_scalar_constructor = yaml.SafeLoader("")  # only its scalar constructors are used; they are pure
+
+
+def _explicit_value(tag: str, raw: str, start_mark: Any, end_mark: Any, style: str | None) -> Any:
+    """A scalar with an explicit tag (`!!int "5"`, `!reset`): core tags are honoured, others stay text."""
+    if not tag.startswith(CORE_PREFIX):
+        return raw if style else plain_value(raw)
+    ctor = _scalar_constructor.yaml_constructors.get(tag)
+    if ctor is None:
+        return raw
+    try:
+        value = ctor(_scalar_constructor, yaml.ScalarNode(tag, raw, start_mark, end_mark, style))
+    except (ValueError, yaml.YAMLError):
+        return raw
+    # Timestamps and binary resolve to non-JSON types; Compose (YAML 1.2) reads them as strings.
+    return value if hashable(value) else raw
