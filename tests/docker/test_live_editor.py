@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lsprotocol import types
 
 from tests.conftest import ComposeProject
@@ -30,10 +31,11 @@ services:
 WEB_LINE, WORKER_LINE, IDLE_LINE, SERVICES_LINE = 3, 11, 14, 2
 
 
-async def test_kill_restart_and_lenses_follow_the_engine(compose_project: ComposeProject) -> None:
+@pytest.mark.parametrize("editor", ["visual-studio-code", "neovim"])
+async def test_kill_restart_and_lenses_follow_the_engine(compose_project: ComposeProject, editor: str) -> None:
     compose_project.write(STACK.format(name=compose_project.name))
     compose_project.compose("up", "-d", "--wait")
-    client = await start_client(compose_project.directory)
+    client = await start_client(compose_project.directory, editor=editor)
     try:
         uri = open_document(client, compose_project.file)
 
@@ -55,7 +57,8 @@ async def test_kill_restart_and_lenses_follow_the_engine(compose_project: Compos
         assert "exited with code 137" in diag.message
         assert diag.range.start.line == WORKER_LINE
         assert diag.severity == types.DiagnosticSeverity.Error
-        await until(lambda: client.lens_refreshes > refreshes, "a code lens refresh")  # type: ignore[attr-defined]
+        if editor == "visual-studio-code":  # Neovim 0.7 cannot be asked to refresh (and is not: that would warn)
+            await until(lambda: client.lens_refreshes > refreshes, "a code lens refresh")  # type: ignore[attr-defined]
         worker = titles_at(await lenses(client, uri), WORKER_LINE)
         assert worker[0] == "✖ exited (137)" and "▶ Start" in worker
 
