@@ -1,7 +1,7 @@
 // Commands behind the trees: open URLs, go to a service, filter and open traces, show a trace's logs, sort.
 import * as vscode from 'vscode';
 import type { DockhandClient } from './client';
-import { describeFilter, formatLogTime } from './format';
+import { describeFilter, formatLogTime } from './traceFormat';
 import { parseTraceFilter } from './filter';
 import { locateService } from './locate';
 import { Requests, type LogLine } from './protocol';

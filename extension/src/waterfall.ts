@@ -1,5 +1,6 @@
 // Trace waterfall: span rows on a time axis, and the themed HTML that draws them (pure, unit-tested in node).
-import { formatMs, nano, spanTree, type SpanNode } from './format';
+import { formatMs } from './format';
+import { nano, spanTree, type SpanNode } from './traceFormat';
 import type { Span, TraceDetail } from './protocol';
 
 export interface WaterfallRow { span: Span; depth: number; offsetMs: number; offsetPct: number; widthPct: number }

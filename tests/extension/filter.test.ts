@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDurationMs, parseTraceFilter } from '../../extension/src/filter';
-import { describeFilter } from '../../extension/src/format';
+import { describeFilter } from '../../extension/src/traceFormat';
 
 test('keys, quoted values and durations', () => {
   assert.deepEqual(parseTraceFilter('service:api op:"GET /orders" min:250ms'), {

@@ -1,17 +1,15 @@
-// Unit tests of the trees' and status bar's presentation logic (extension/src/format.ts).
+// Unit tests of the trees' and status bar's presentation logic (extension/src/format.ts, traceFormat.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  formatLogTime,
   formatMs,
-  groupLatency,
   healthCount,
   orderProjects,
   serviceDescription,
   serviceIcon,
-  spanTree,
   statusSummary,
 } from '../../extension/src/format';
+import { formatLogTime, groupLatency, spanTree } from '../../extension/src/traceFormat';
 import type { LatencyRow, ServiceInfo, ServicesResult, Span } from '../../extension/src/protocol';
 
 function service(overrides: Partial<ServiceInfo>): ServiceInfo {

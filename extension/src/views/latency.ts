@@ -1,7 +1,8 @@
 // Latency tree: service → operations with p50/p95/p99, count and error rate; sorted by p95 or errors.
 import * as vscode from 'vscode';
 import type { Reply } from '../client';
-import { formatMs, formatPercent, groupLatency, latencyDescription, type LatencySort } from '../format';
+import { formatMs, formatPercent } from '../format';
+import { groupLatency, latencyDescription, type LatencySort } from '../traceFormat';
 import { Requests, type LatencyRow } from '../protocol';
 import { RequestTree, themeIcon } from './common';
 

@@ -1,7 +1,8 @@
 // Traces tree: recent traces (filterable) → their span tree, fetched when a trace is expanded.
 import * as vscode from 'vscode';
 import type { Reply } from '../client';
-import { describeFilter, formatMs, spanTree, traceDescription, traceLabel, type SpanNode } from '../format';
+import { formatMs } from '../format';
+import { describeFilter, spanTree, traceDescription, traceLabel, type SpanNode } from '../traceFormat';
 import { Requests, type TraceDetail, type TraceFilter, type TraceSummary } from '../protocol';
 import { RequestTree, themeIcon } from './common';
 
