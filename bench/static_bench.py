@@ -133,7 +133,7 @@ def image_tag_edits(text: str, count: int) -> list[tuple[int, int, int, str]]:
 
 async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namespace) -> dict[str, Any]:
     """All figures for one server at one size (a fresh server process)."""
-    result: dict[str, Any] = {"server": spec.name, "services": size, "errors": []}
+    result: dict[str, Any] = {"server": spec.name, "services": size, "errors": [], "load_before": os.getloadavg()[0]}
     client = LspProcess(spec.argv, spec.configuration)
     await client.start()
     try:
@@ -256,6 +256,7 @@ async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namesp
         result["errors"].append(f"{type(err).__name__}: {err} {' | '.join(client.stderr_tail[-3:])}")
     finally:
         await client.stop()
+    result["load_after"] = os.getloadavg()[0]
     for key in ("open", "change", "hover"):
         values = result.get(f"{key}_ms", [])
         result[f"{key}_p50"] = percentile(values, 50)
@@ -272,9 +273,10 @@ def fmt(value: float | None) -> str:
 def print_table(rows: list[dict[str, Any]]) -> None:
     header = (
         f"{'services':>8}  {'server':<26}{'open p50':>9}{'change p50':>11}{'change p99':>11}"
-        f"{'hover p50':>10}{'hover p99':>10}{'hovers':>8}{'diags':>7}{'checks':>8}"
+        f"{'hover p50':>10}{'hover p99':>10}{'hovers':>8}{'diags':>7}{'checks':>8}{'load':>6}"
     )
-    print("\nlatency in ms (open = didOpen→publishDiagnostics, change = didChange→publishDiagnostics)")
+    print("\nlatency in ms (open = didOpen→publishDiagnostics, change = didChange→publishDiagnostics;")
+    print("hovers = answered of those asked; load = 1-min load average after the row, on this machine's cores)")
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -284,6 +286,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{row['services']:>8}  {row['server']:<26}{fmt(row['open_p50']):>9}{fmt(row['change_p50']):>11}"
             f"{fmt(row['change_p99']):>11}{fmt(row['hover_p50']):>10}{fmt(row['hover_p99']):>10}"
             f"{row.get('hover_answered', 0):>8}{(diags[0] if diags else '—'):>7}{checks:>8}"
+            f"{row['load_after']:>6.1f}"
         )
         for error in row["errors"][:3]:
             print(f"{'':>10}! {error}")
