@@ -60,6 +60,10 @@ class _OverlaySource(DiskSource):
     def __init__(self, index: ProjectIndex) -> None:
         super().__init__(index.encoding(), index.max_bytes())
         self.index = index
+        # Share the parse cache across rebuilds: an unchanged file on disk (mtime, size) is parsed once.
+        if (index._disk.encoding, index._disk.max_bytes) != (self.encoding, self.max_bytes):
+            index._disk = DiskSource(self.encoding, self.max_bytes)
+        self._cache = index._disk._cache
 
     def document(self, path: Path) -> ParsedDocument | None:
         uri = path_uri(path)

@@ -71,14 +71,14 @@ class DiskSource:
     def __init__(self, encoding: str = "utf-16", max_bytes: int = 5_000_000) -> None:
         self.encoding = encoding
         self.max_bytes = max_bytes
-        self._cache: dict[Path, tuple[tuple[float, int], ParsedDocument]] = {}
+        self._cache: dict[Path, tuple[tuple[int, int], ParsedDocument]] = {}
 
     def document(self, path: Path) -> ParsedDocument | None:
         try:
             stat = path.stat()
         except OSError:
             return None
-        key = (stat.st_mtime, stat.st_size)
+        key = (stat.st_mtime_ns, stat.st_size)
         hit = self._cache.get(path)
         if hit and hit[0] == key:
             return hit[1]
