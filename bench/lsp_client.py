@@ -21,8 +21,11 @@ ConfigurationAnswer = Callable[[dict[str, Any]], Json]
 class LspProcess:
     """One language server subprocess and the client side of its stdio connection."""
 
-    def __init__(self, argv: list[str], configuration: ConfigurationAnswer | None = None) -> None:
+    def __init__(
+        self, argv: list[str], configuration: ConfigurationAnswer | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.argv = argv
+        self.env = env
         self._configuration = configuration or (lambda item: None)
         self._proc: asyncio.subprocess.Process | None = None
         self._next_id = 0
@@ -39,6 +42,7 @@ class LspProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             limit=1 << 26,
+            env=self.env,
         )
         self._reader = asyncio.create_task(self._read_loop())
         self._stderr_drain = asyncio.create_task(self._drain_stderr())

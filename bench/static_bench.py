@@ -68,6 +68,7 @@ class ServerSpec:
     argv: list[str]
     language_id: str
     settings: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] | None = None
 
     def configuration(self, item: dict[str, Any]) -> Any:
         return self.settings.get(item.get("section", ""), None)
@@ -84,7 +85,7 @@ def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-def server_specs(schema: Path, only: set[str] | None) -> list[ServerSpec]:
+def server_specs(schema: Path, only: set[str] | None, dockhand_env: list[str]) -> list[ServerSpec]:
     node = shutil.which("node") or "node"
     peers = ensure_peers()
     yaml_settings = {
@@ -96,8 +97,11 @@ def server_specs(schema: Path, only: set[str] | None) -> list[ServerSpec]:
             "completion": True,
         }
     }
+    overrides = dict(item.split("=", 1) for item in dockhand_env)
     specs = [
-        ServerSpec("dockhand", [sys.executable, "-m", "dockhand"], "dockercompose"),
+        ServerSpec(
+            "dockhand", [sys.executable, "-m", "dockhand"], "dockercompose", env={**os.environ, **overrides} or None
+        ),
         ServerSpec("yaml-language-server", [node, *peers["yaml-language-server"], "--stdio"], "yaml", yaml_settings),
         ServerSpec("compose-language-service", [node, *peers["compose-language-service"], "--stdio"], "dockercompose"),
     ]
@@ -134,7 +138,7 @@ def image_tag_edits(text: str, count: int) -> list[tuple[int, int, int, str]]:
 async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namespace) -> dict[str, Any]:
     """All figures for one server at one size (a fresh server process)."""
     result: dict[str, Any] = {"server": spec.name, "services": size, "errors": [], "load_before": os.getloadavg()[0]}
-    client = LspProcess(spec.argv, spec.configuration)
+    client = LspProcess(spec.argv, spec.configuration, spec.env)
     await client.start()
     try:
         await client.request(
@@ -306,7 +310,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 async def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
     if not args.schema.is_file():
         raise SystemExit(f"compose-spec schema not found at {args.schema} (pass --schema PATH)")
-    specs = server_specs(args.schema, set(args.servers.split(",")) if args.servers else None)
+    specs = server_specs(args.schema, set(args.servers.split(",")) if args.servers else None, args.dockhand_env)
     rows = []
     engine: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="dockhand-bench-") as tmp:
@@ -343,6 +347,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for diagnostics")
     parser.add_argument("--settle", type=float, default=0.2, help="pause between steps so late answers drain")
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
+    parser.add_argument(
+        "--dockhand-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for Dockhand, e.g. DOCKHAND_DIAGNOSTICS_DEBOUNCE_MS=0 (repeatable)",
+    )
     args = parser.parse_args()
     started = time.time()
     rows, engine = asyncio.run(run(args))
