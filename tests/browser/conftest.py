@@ -38,15 +38,15 @@ def code_server_entry() -> Path:
 @pytest.fixture(scope="session")
 def start_code_server(
     tmp_path_factory: pytest.TempPathFactory, code_server_entry: Path, dockhand_vsix: Path
-) -> Iterator[Callable[[dict[str, Any]], CodeServer]]:
+) -> Iterator[Callable[..., CodeServer]]:
     """Start a code-server with Dockhand installed and these user settings; all are stopped at the end."""
     started: list[CodeServer] = []
 
-    def start(settings: dict[str, Any]) -> CodeServer:
+    def start(settings: dict[str, Any], trust_prompt: bool = False) -> CodeServer:
         home = tmp_path_factory.mktemp("code-server")
         # Own telemetry store and OTLP port: never share another Dockhand's (a demo's or a parallel run's).
         settings = {"dockhand.telemetryDir": str(home / "telemetry"), "dockhand.otlpPort": free_port(), **settings}
-        server = CodeServer.start(code_server_entry, dockhand_vsix, home, settings)
+        server = CodeServer.start(code_server_entry, dockhand_vsix, home, settings, trust_prompt)
         started.append(server)
         return server
 

@@ -40,7 +40,6 @@ BASE_SETTINGS: dict[str, Any] = {
     "extensions.autoCheckUpdates": False,
     "extensions.autoUpdate": False,
     "extensions.ignoreRecommendations": True,
-    "security.workspace.trust.enabled": False,
     "git.enabled": False,
     "editor.hover.delay": 200,
     "editor.minimap.enabled": False,
@@ -76,9 +75,13 @@ class CodeServer:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, entry: Path, vsix: Path, home: Path, settings: dict[str, Any]) -> CodeServer:
+    def start(
+        cls, entry: Path, vsix: Path, home: Path, settings: dict[str, Any], trust_prompt: bool = False
+    ) -> CodeServer:
+        """`trust_prompt`: VS Code asks whether to trust the folder (else every folder is trusted)."""
         extensions, user_data = home / "extensions", home / "user-data"
         all_settings = {**BASE_SETTINGS, "dockhand.server.python": sys.executable, **settings}
+        all_settings["security.workspace.trust.enabled"] = trust_prompt
         # code-server is VS Code's remote side: machine-scoped settings are read from Machine/, the rest from User/.
         for scope in ("User", "Machine"):
             (user_data / scope).mkdir(parents=True, exist_ok=True)
@@ -91,7 +94,7 @@ class CodeServer:
         config = home / "config.yaml"  # our own, so code-server never writes ~/.config/code-server
         config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
         argv = [*node, "--config", str(config), "--disable-telemetry", "--disable-update-check"]
-        argv += ["--disable-workspace-trust", "--disable-getting-started-override", *dirs]
+        argv += [*([] if trust_prompt else ["--disable-workspace-trust"]), "--disable-getting-started-override", *dirs]
         log = (home / "code-server.log").open("wb")
         # Its own session, so the teardown can end code-server, its extension host and the Dockhand server at once.
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
