@@ -34,6 +34,7 @@ STARTING_GRACE_S = 60.0
 MAX_BODY_BYTES = 256 * 1024
 """A health answer larger than this is not read (a hostile or confused endpoint must not cost memory or CPU)."""
 MAX_COMPONENTS = 50
+NOT_ACTUATOR = f"not Actuator health (or larger than {MAX_BODY_BYTES // 1024} KB)"
 _OFF = {"false", "off", "no", "0", "none"}
 
 
@@ -154,8 +155,16 @@ class HealthMonitor:
                 self._pollers[cid] = (key, task)
 
     async def _get(self, url: str) -> tuple[int, Any]:
-        """(HTTP status, parsed JSON or None) — bounded: at most MAX_BODY_BYTES are read."""
-        async with self._limit, self._http.stream("GET", url) as response:
+        """(HTTP status, parsed JSON or None) — bounded: at most MAX_BODY_BYTES, within the timeout in total."""
+        async with self._limit:
+            try:
+                async with asyncio.timeout(self._settings().health_timeout_s):
+                    return await self._read(url)
+            except TimeoutError:  # a slow drip of bytes resets httpx's per-read timeout; this one is for the whole
+                raise httpx.TimeoutException(f"no answer within {self._settings().health_timeout_s} s") from None
+
+    async def _read(self, url: str) -> tuple[int, Any]:
+        async with self._http.stream("GET", url) as response:
             body = b""
             async for chunk in response.aiter_bytes():
                 body += chunk
@@ -174,7 +183,7 @@ class HealthMonitor:
                 status, body = await self._get(base + HEALTH_PATH)
                 if parse_actuator(body, base, 0.0) is not None:
                     return base, ""
-                error = f"{base}{HEALTH_PATH} answered HTTP {status}, not Actuator health"
+                error = f"{base}{HEALTH_PATH} answered HTTP {status}: {NOT_ACTUATOR}"
             except httpx.HTTPError as exc:
                 error = f"{base}{HEALTH_PATH}: {_describe(exc)}"
         return None, error
@@ -219,7 +228,7 @@ class HealthMonitor:
             return ActuatorHealth(url, "UNKNOWN", (), now, _describe(exc), 0, links)
         parsed = parse_actuator(body, url, now)
         if parsed is None:
-            error = f"HTTP {status}: not Actuator health (or larger than {MAX_BODY_BYTES // 1024} KB)"
+            error = f"HTTP {status}: {NOT_ACTUATOR}"
             return ActuatorHealth(url, "UNKNOWN", (), now, error, 0, links)
         return ActuatorHealth(url, parsed.status, parsed.components, now, "", 0, links)
 
