@@ -16,6 +16,7 @@ from dockhand.runtime.discovery import (
     normalize_project_name,
     projects_from_labels,
     resolve,
+    service_extensions,
 )
 from dockhand.runtime.engine import container_from_inspect
 from dockhand.runtime.health import parse_actuator, resolve_target, service_health
@@ -177,11 +178,14 @@ def test_containers_match_projects_by_name_files_or_folder() -> None:
     assert found == [ProjectInfo("far", "/far", ("/far/c.yaml",), source="labels")]
 
 
-def test_resolve_reads_compose_config_and_hashes() -> None:
-    config = (
-        '{"name": "shop", "services": {"web": {"depends_on": {"db": {}}, "x-dockhand": {"actuator": 8080}}, "db": {}}}'
-    )
-    project = resolve(ProjectInfo("guess", "/w", ("/w/compose.yaml",)), config, "web aaa\ndb bbb\n")
+def test_resolve_reads_compose_config_hashes_and_extensions(tmp_path: Path) -> None:
+    main, override = tmp_path / "compose.yaml", tmp_path / "compose.override.yaml"
+    main.write_text("services:\n  web:\n    image: x\n    x-dockhand: {actuator: 9090}\n  db: {image: y}\n")
+    override.write_text("services:\n  web:\n    x-dockhand: {actuator: 8080}\n")
+    extensions = service_extensions([str(main), str(override)])
+    assert extensions == {"web": {"actuator": 8080}}  # later files override, as Compose merges them
+    config = '{"name": "shop", "services": {"web": {"depends_on": {"db": {}}}, "db": {}}}'
+    project = resolve(ProjectInfo("guess", "/w", ("/w/compose.yaml",)), config, "web aaa\ndb bbb\n", extensions)
     assert project.name == "shop" and project.resolved
     web = project.service("web")
     assert web is not None and web.config_hash == "aaa" and web.depends_on == ("db",)

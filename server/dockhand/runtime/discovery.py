@@ -95,8 +95,26 @@ def match_project(container: ContainerInfo, projects: Mapping[str, ProjectInfo])
     return None
 
 
-def resolve(project: ProjectInfo, config_json: str, hashes_text: str) -> ProjectInfo:
-    """A project filled in from `compose config --format json` and `compose config --hash '*'` output."""
+def service_extensions(config_files: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Each service's `x-dockhand` mapping, later files overriding earlier ones (Compose drops service-level
+    `x-*` keys from `config` output, so they are read from the files themselves)."""
+    found: dict[str, dict[str, Any]] = {}
+    for config_file in config_files:
+        with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
+            data = yaml.safe_load(Path(config_file).read_text(encoding="utf-8"))
+            services = data.get("services") if isinstance(data, dict) else None
+            for name, body in (services or {}).items() if isinstance(services, dict) else ():
+                extension = body.get("x-dockhand") if isinstance(body, dict) else None
+                if isinstance(extension, dict):
+                    found.setdefault(str(name), {}).update(extension)
+    return found
+
+
+def resolve(
+    project: ProjectInfo, config_json: str, hashes_text: str, extensions: Mapping[str, Mapping[str, Any]] | None = None
+) -> ProjectInfo:
+    """A project filled in from `compose config --format json`, `compose config --hash '*'` and the files'
+    `x-dockhand` service extensions."""
     config: dict[str, Any] = json.loads(config_json)
     hashes = dict(line.split(" ", 1) for line in hashes_text.splitlines() if " " in line)
     services: list[ServiceDecl] = []
@@ -107,7 +125,7 @@ def resolve(project: ProjectInfo, config_json: str, hashes_text: str) -> Project
                 name=name,
                 config_hash=hashes.get(name, "").strip(),
                 depends_on=tuple(sorted(depends)),
-                x_dockhand=dict(body.get("x-dockhand") or {}),
+                x_dockhand=dict((extensions or {}).get(name) or body.get("x-dockhand") or {}),
             )
         )
     name = str(config.get("name") or project.name)
@@ -197,7 +215,8 @@ class ProjectWatcher:
         if config[0] != 0:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=config[2].strip())
         hashes = await run_compose_async(cli, [*base, "config", "--hash", "*"], cwd=guess.working_dir, limit_s=30)
+        extensions = await asyncio.to_thread(service_extensions, guess.config_files)
         try:
-            return resolve(guess, config[1], hashes[1] if hashes[0] == 0 else "")
+            return resolve(guess, config[1], hashes[1] if hashes[0] == 0 else "", extensions)
         except (ValueError, AttributeError, TypeError) as exc:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=str(exc))
