@@ -65,11 +65,15 @@ def write_project(root: Path, outside: Path) -> tuple[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def accept_lens_refresh(client: LanguageClient) -> None:
-    """Answer workspace/codeLens/refresh as an editor does (the live stack asks for it when state changes)."""
+def accept_server_requests(client: LanguageClient) -> None:
+    """Answer what an editor answers: lens refreshes (the live stack) and dynamic registrations (file watchers)."""
 
     @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
     def refresh(params: None) -> None:
+        return None
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
         return None
 
 
@@ -337,3 +341,23 @@ async def test_rename_refuses_networks_and_taken_names(client: LanguageClient, p
                 new_name="api",
             )
         )
+
+
+async def test_hover_on_a_secret_reference_shows_where_and_who_never_the_content(
+    client: LanguageClient, project
+) -> None:  # type: ignore[no-untyped-def]
+    _root, main, _shared = project
+    await open_and_index(client, main, MAIN)
+    use = word_range(client, MAIN, 14, "api_key")
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=at(use))
+    )
+    static = (
+        "**secret** `api_key` · project `shop`\n"
+        "*declared in* `compose.yaml:22`\n\n"
+        "- **file** `./key.txt`\n\n"
+        "**used by** `web`"
+    )
+    assert hover is not None and hover.range == use
+    assert isinstance(hover.contents, types.MarkupContent)
+    assert hover.contents.value == static or hover.contents.value.startswith(static + SECTION_SEPARATOR)
