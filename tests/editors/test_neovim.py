@@ -107,3 +107,56 @@ def test_neovim_attaches_and_the_server_reports_ready(neovim: Neovim, tmp_path: 
     assert report["server_info"]["name"] == "dockhand"
     assert any("Dockhand" in line and "ready" in line for line in report["logs"]), report["logs"]
     assert report["exit"]["code"] == 0  # the client's stop() is a clean shutdown/exit
+
+
+def test_neovim_gets_static_diagnostics_on_the_right_line(neovim: Neovim, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    compose = project / "compose.yaml"
+    compose.write_text(
+        "services:\n  web:\n    image: dockhand/busybox:local\n    depends_on: [nope]\n  db:\n    image: x\n"
+    )
+    session = neovim.open(compose, wait_diagnostics=True, expect_diagnostic="nope", budget_s=30)
+    found = [d for d in session.diagnostics if "`nope`" in d["message"]]
+    assert len(found) == 1, session.diagnostics
+    assert found[0]["range"]["start"]["line"] == 3
+    assert "not defined" in found[0]["message"]
+
+
+@pytest.fixture(scope="module")
+def examples_copy(tmp_path_factory: pytest.TempPathFactory, docker_client: Any, compose_cli: Any) -> Any:
+    """The parcel-shop example up and healthy from a private copy (so only this editor's project matches it)."""
+    from tests.docker.conftest import EXAMPLES_DIR, running_examples_stack
+
+    copy = tmp_path_factory.mktemp("nvim-examples") / "parcel-shop"
+    shutil.copytree(EXAMPLES_DIR, copy)
+    with running_examples_stack(docker_client, compose_cli, copy) as stack:
+        yield stack
+
+
+def test_neovim_on_the_running_examples_gets_a_live_hover_and_state_lenses(neovim: Neovim, examples_copy: Any) -> None:
+    compose = Path(examples_copy.compose_file)
+    lines = compose.read_text().splitlines()
+    gateway = lines.index("  gateway:")
+    session = neovim.open(
+        compose,
+        hover=(gateway, 3),
+        wait_diagnostics=True,
+        expect_hover="healthy",
+        expect_lens="● healthy",
+        budget_s=60,
+    )
+    report = session.report
+    assert report["diagnostics_received"] is True
+    hover = json.dumps(report["hover"])
+    assert "gateway" in hover and "healthy" in hover, hover[:500]
+    port = examples_copy.urls["gateway"].rsplit(":", 1)[1]
+    assert port in hover  # the published URL of the live container
+    titles = {
+        (lens["range"]["start"]["line"], lens["command"]["title"])
+        for lens in report["code_lenses"] or []
+        if lens.get("command")
+    }
+    assert (gateway, "● healthy") in titles, sorted(titles)
+    assert (gateway, "↻ Restart") in titles
+    assert report["exit"]["code"] == 0
