@@ -74,6 +74,7 @@ class LiveRuntime:
         self._cause_ns = 0
         self._flush_scheduled = False
         self._last_lens_refresh = 0.0
+        self._lens_refresh_due = False
         self._shown: set[str] = set()
 
     # --- Compose ---------------------------------------------------------------------------------------
@@ -198,11 +199,18 @@ class LiveRuntime:
         if not (caps and caps.code_lens and caps.code_lens.refresh_support) or not self.server.settings.code_lens:
             return
         now = time.monotonic()
-        if now - self._last_lens_refresh < LENS_REFRESH_GAP_S:
-            asyncio.get_running_loop().call_later(LENS_REFRESH_GAP_S, self._refresh_lenses)
+        wait = self._last_lens_refresh + LENS_REFRESH_GAP_S - now
+        if wait > 0:  # at most one refresh per gap: a burst of changes becomes one trailing refresh
+            if not self._lens_refresh_due:
+                self._lens_refresh_due = True
+                asyncio.get_running_loop().call_later(wait, self._trailing_lens_refresh)
             return
         self._last_lens_refresh = now
         self.server.workspace_code_lens_refresh(None)
+
+    def _trailing_lens_refresh(self) -> None:
+        self._lens_refresh_due = False
+        self._refresh_lenses()
 
     def _announce(self, snapshot: Snapshot) -> None:
         engine = snapshot.engine
