@@ -48,6 +48,10 @@ async def running_server(
     def on_refresh(_client: LanguageClient, params: None) -> None:
         lsp.lens_refreshes += 1  # type: ignore[attr-defined]
 
+    @lsp.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register(_client: LanguageClient, params: types.RegistrationParams) -> None:
+        return None  # accepted, as an editor does (the server watches compose files this way)
+
     for method in ("dockhand/stateChanged", "dockhand/engineStatus", "dockhand/telemetryChanged"):
 
         def remember(_client: LanguageClient, params: Any, method: str = method) -> None:
