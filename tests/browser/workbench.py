@@ -163,12 +163,16 @@ class Workbench:
     def open_file(self, name: str) -> Locator:
         """Open a file of the folder through Quick Open; return the editor."""
         self.page.keyboard.press("Escape")
-        self.page.keyboard.press("Control+p")
-        box = self.page.locator(".quick-input-widget input")
-        expect(box).to_be_visible(timeout=10_000)
-        box.fill(name)
-        expect(self.page.locator(".quick-input-list .monaco-list-row").first).to_be_visible(timeout=15_000)
-        box.press("Enter")
+        tab = self.page.locator(".tabs-container .tab", has_text=name)
+        if tab.count():
+            tab.first.click()
+        else:
+            self.page.keyboard.press("Control+p")
+            box = self.page.locator(".quick-input-widget input")
+            expect(box).to_be_visible(timeout=10_000)
+            box.fill(name)
+            expect(self.page.locator(".quick-input-list .monaco-list-row").first).to_contain_text(name, timeout=15_000)
+            box.press("Enter")
         editor = self.page.locator(".editor-instance .monaco-editor").first
         expect(self.page.locator(".tab.active", has_text=name)).to_be_visible(timeout=15_000)
         return editor
