@@ -49,6 +49,7 @@ services:
       interval: 5s
 """
 API_LINE = 18
+WEB_NAME = types.Position(3, 3)
 
 
 def write_project(root: Path, outside: Path) -> tuple[str, str]:
@@ -108,16 +109,16 @@ def word_range(client: LanguageClient, text: str, line: int, word: str, occurren
     )
 
 
-async def open_and_index(client: LanguageClient, uri: str, text: str) -> None:
+async def open_and_index(client: LanguageClient, uri: str, text: str, probe: types.Position = WEB_NAME) -> None:
     """Open the document and wait until the server has indexed its project (a clean file publishes nothing)."""
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=uri, language_id="dockercompose", version=1, text=text)
         )
     )
-    probe = types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(3, 3))
+    request = types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=probe)
     for _ in range(100):
-        if await client.text_document_hover_async(probe) is not None:
+        if await client.text_document_hover_async(request) is not None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the server never indexed the project")
@@ -361,3 +362,34 @@ async def test_hover_on_a_secret_reference_shows_where_and_who_never_the_content
     assert hover is not None and hover.range == use
     assert isinstance(hover.contents, types.MarkupContent)
     assert hover.contents.value == static or hover.contents.value.startswith(static + SECTION_SEPARATOR)
+
+
+async def test_hover_never_answers_from_stale_positions(client: LanguageClient, project) -> None:  # type: ignore[no-untyped-def]
+    _root, main, _shared = project
+    await open_and_index(client, main, MAIN)
+    # Hold the re-index back (a long debounce) so the snapshot stays older than the text while we hover.
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"dockhand": {"diagnosticsDebounceMs": 60_000}})
+    )
+    top = types.Position(0, 0)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=main, version=2),
+            content_changes=[types.TextDocumentContentChangePartial(range=types.Range(top, top), text="# shop\n")],
+        )
+    )
+    old_web, new_web = at(word_range(client, MAIN, 3, "web")), types.Position(4, 3)
+    for position in (old_web, new_web):  # `web` moved down a line; the (held back) snapshot has it on line 3
+        stale = await client.text_document_hover_async(
+            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=position)
+        )
+        assert stale is None  # no answer rather than the card of whatever the old positions point at
+    # Reopening re-indexes at once: now the card is there, at the new position.
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=main))
+    )
+    await open_and_index(client, main, "# shop\n" + MAIN, probe=new_web)
+    fresh = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=new_web)
+    )
+    assert fresh is not None and fresh.range == types.Range(types.Position(4, 2), types.Position(4, 5))

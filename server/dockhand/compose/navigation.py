@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockhand.compose.document import ParsedDocument, Span
+from dockhand.compose.document import LineIndex, ParsedDocument, Span
 from dockhand.compose.model import ComposeProject, Declaration, Kind, Reference
 
 SERVICE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -52,6 +52,21 @@ def symbol_at(project: ComposeProject, uri: str, line: int, char: int) -> Target
 
 def definition_spans(project: ComposeProject, kind: Kind, name: str) -> list[Place]:
     return [(decl.uri, decl.name_span) for decl in project.definitions(kind, name)]
+
+
+def still_named(target: Target, line_text: str | None, encoding: str) -> bool:
+    """Whether the editor's current line still names the target at its span.
+
+    The snapshot can predate the last keystrokes (diagnostics are debounced); answering from shifted positions
+    would show the wrong service, so handlers check the live line first. `line_text` None = file not open."""
+    if line_text is None:
+        return True
+    span = target.span
+    if span.start_line != span.end_line:
+        return False
+    index = LineIndex(line_text, encoding)
+    written = line_text[index.from_client(0, span.start_char) : index.from_client(0, span.end_char)]
+    return written.strip("\"'") == target.name
 
 
 def definition_targets(project: ComposeProject, kind: Kind, name: str) -> list[tuple[str, Span, Span]]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from lsprotocol import types
 from pygls.capabilities import get_capability
 
-from dockhand.compose.index import canonical_uri
-from dockhand.compose.navigation import definition_targets, symbol_at
+from dockhand.compose.navigation import definition_targets
+from dockhand.lsp.features.hover import target_at
 from dockhand.lsp.server import DockhandServer
 
 
@@ -22,11 +22,10 @@ def register(server: DockhandServer) -> None:
     def on_definition(
         ls: DockhandServer, params: types.DefinitionParams
     ) -> list[types.LocationLink] | list[types.Location] | None:
-        uri = canonical_uri(params.text_document.uri)
-        project = ls.projects.for_uri(uri)
-        target = symbol_at(project, uri, params.position.line, params.position.character) if project else None
-        if project is None or target is None:
+        found = target_at(ls, params.text_document.uri, params.position)
+        if found is None:
             return None
+        project, target, _uri = found
         places = definition_targets(project, target.kind, target.name)
         if not places:
             return None

@@ -12,6 +12,7 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
@@ -19,7 +20,7 @@ from pygls.capabilities import get_capability
 from dockhand.compose.cards import resource_card, static_card
 from dockhand.compose.index import canonical_uri
 from dockhand.compose.model import ComposeProject
-from dockhand.compose.navigation import Target, symbol_at
+from dockhand.compose.navigation import Target, still_named, symbol_at
 from dockhand.lsp.server import DockhandServer
 
 logger = logging.getLogger("dockhand.hover")
@@ -71,19 +72,39 @@ def hover_markdown(server: DockhandServer, context: HoverContext) -> str | None:
     return SECTION_SEPARATOR.join(parts) or None
 
 
+def target_at(
+    ls: DockhandServer, client_uri: str, position: types.Position
+) -> tuple[ComposeProject, Target, str] | None:
+    """(project, named thing, canonical uri) under the cursor — None when the snapshot no longer matches the text.
+
+    Shared by hover, definition and references: between an edit and the debounced rebuild the snapshot's
+    positions are stale, so the editor's current line must still show the name where the snapshot has it."""
+    uri = canonical_uri(client_uri)
+    snapshot = ls.projects.snapshot_for(uri)
+    if snapshot is None:
+        return None
+    target = symbol_at(snapshot.project, uri, position.line, position.character)
+    if target is None:
+        return None
+    document = ls.workspace.text_documents.get(unquote(client_uri))
+    if document is not None and document.version != snapshot.versions.get(uri):
+        lines = document.lines
+        line = lines[target.span.start_line].rstrip("\r\n") if target.span.start_line < len(lines) else ""
+        if not still_named(target, line, ls.projects.encoding()):
+            return None
+    return snapshot.project, target, uri
+
+
 def register(server: DockhandServer) -> None:
     """Wire textDocument/hover; the static card is the first section."""
     add_hover_section(server, static_section, first=True)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def on_hover(ls: DockhandServer, params: types.HoverParams) -> types.Hover | None:
-        uri = canonical_uri(params.text_document.uri)
-        project = ls.projects.for_uri(uri)
-        if project is None:
+        found = target_at(ls, params.text_document.uri, params.position)
+        if found is None:
             return None
-        target = symbol_at(project, uri, params.position.line, params.position.character)
-        if target is None:
-            return None
+        project, target, uri = found
         markdown = hover_markdown(ls, HoverContext(project, target, uri, params.position))
         if markdown is None:
             return None

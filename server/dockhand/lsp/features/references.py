@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from dockhand.compose.index import canonical_uri
-from dockhand.compose.navigation import reference_spans, symbol_at
+from dockhand.compose.navigation import reference_spans
+from dockhand.lsp.features.hover import target_at
 from dockhand.lsp.server import DockhandServer
 
 
@@ -18,10 +18,9 @@ def register(server: DockhandServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     def on_references(ls: DockhandServer, params: types.ReferenceParams) -> list[types.Location] | None:
-        uri = canonical_uri(params.text_document.uri)
-        project = ls.projects.for_uri(uri)
-        target = symbol_at(project, uri, params.position.line, params.position.character) if project else None
-        if project is None or target is None:
+        found = target_at(ls, params.text_document.uri, params.position)
+        if found is None:
             return None
+        project, target, _uri = found
         places = reference_spans(project, target.kind, target.name, params.context.include_declaration)
         return [types.Location(uri=place_uri, range=span.to_range()) for place_uri, span in places]
