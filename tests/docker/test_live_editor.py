@@ -46,6 +46,14 @@ async def test_kill_restart_and_lenses_follow_the_engine(compose_project: Compos
         port = compose_project.containers(**{"com.docker.compose.service": "web"})[0].ports["8080/tcp"][0]
         assert web[:4] == ["● healthy", "↻ Restart", "■ Stop", "≡ Logs"]
         assert f"↗ :{port['HostPort']}" in web
+        # The URL lens asks the editor to open the real published address.
+        link = next(x for x in found if x.command and x.command.title == f"↗ :{port['HostPort']}")
+        assert link.command is not None
+        opened = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(link.command.command, link.command.arguments)
+        )
+        assert opened["ok"] and client.shown_documents[-1].external
+        assert client.shown_documents[-1].uri == f"http://127.0.0.1:{port['HostPort']}"
         assert titles_at(found, IDLE_LINE) == ["○ not running", "▶ Start"]
         assert titles_at(found, SERVICES_LINE) == ["▶ Up all", "■ Down"]
         assert any("`idle` is declared but not running" in m for m in messages(client, uri)), client.diagnostics

@@ -24,6 +24,7 @@ from docker.utils import kwargs_from_env
 
 import docker
 from dockhand.errors import DiagnosticError, docker_permission_denied, docker_unreachable
+from dockhand.observe import metrics
 from dockhand.runtime.state import ContainerInfo, DockerHealth, EngineStatus, PortBinding, StateStore
 
 logger = logging.getLogger("dockhand.engine")
@@ -250,6 +251,7 @@ class EngineWatcher:
         cause_ns = int(event.get("timeNano") or 0)
         if not container_id:
             return
+        metrics.DOCKER_EVENTS.labels(type="container").inc()
         if action == "destroy":
             self._known.pop(container_id, None)
             self._post(self._store.remove_container, container_id, cause_ns)
@@ -284,6 +286,7 @@ class EngineWatcher:
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:  # the engine answered: one container's trouble, not an outage
+            metrics.POLLER_ERRORS.labels(kind="docker").inc()
             logger.debug("inspect of %s failed: %s", container_id[:12], exc)
             return
         self._post(self._store.put_container, info, cause_ns)

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from dockhand.config import Settings
+from dockhand.observe import metrics
 from dockhand.runtime.discovery import match_project
 from dockhand.runtime.state import ActuatorHealth, ContainerInfo, Snapshot, StateStore
 from dockhand.runtime.urls import published_urls
@@ -225,6 +226,7 @@ class HealthMonitor:
         try:
             status, body = await self._get(url)
         except httpx.HTTPError as exc:
+            metrics.POLLER_ERRORS.labels(kind="timeout" if isinstance(exc, httpx.TimeoutException) else "http").inc()
             return ActuatorHealth(url, "UNKNOWN", (), now, _describe(exc), 0, links)
         parsed = parse_actuator(body, url, now)
         if parsed is None:

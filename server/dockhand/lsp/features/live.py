@@ -176,6 +176,7 @@ class LiveRuntime:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        metrics.STORE_ITEMS.labels(store="containers").set(len(self.store.snapshot.containers))
         projects, engine = self._pending, self._pending_engine
         cause = self._cause_ns
         self._pending, self._pending_engine, self._cause_ns = set(), False, 0
