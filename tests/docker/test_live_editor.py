@@ -141,6 +141,14 @@ async def test_code_lens_setting_turns_lenses_off(compose_project: ComposeProjec
         # The tree can jump to the declaration: the service's place in the file comes with its state.
         assert worker["uri"] == uri and worker["range"]["start"]["line"] == WORKER_LINE
         assert worker["image"] == "dockhand/busybox:local" and worker["replicas"] == 1
+
+        # Switched back on in the settings: the editor is asked to fetch lenses again, and gets them.
+        refreshes = client.lens_refreshes  # type: ignore[attr-defined]
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"dockhand": {"codeLens": True}})
+        )
+        await until(lambda: client.lens_refreshes > refreshes, "a code lens refresh")  # type: ignore[attr-defined]
+        assert titles_at(await lenses(client, uri), WORKER_LINE)[0] == "● running"
     finally:
         await client.shutdown_session()
 

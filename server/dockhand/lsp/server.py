@@ -32,6 +32,8 @@ class DockhandServer(LanguageServer):
         # Feature modules add callbacks here in register(); lifecycle.py runs them (one LSP handler per method).
         self.on_initialized: list[Callable[[], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
+        self.on_settings_changed: list[Callable[[], None]] = []
+        """Run after didChangeConfiguration applied new settings (e.g. the live stack re-asks for code lenses)."""
         self.live: LiveRuntime | None = None
         """The live stack (Docker state, health, lifecycle); set by features/live.py."""
         self.projects = ProjectIndex(max_bytes=lambda: self.settings.max_document_bytes)

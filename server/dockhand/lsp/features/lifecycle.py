@@ -38,6 +38,8 @@ def register(server: DockhandServer) -> None:
         settings = params.settings
         if isinstance(settings, dict):
             apply_options(ls, settings.get("dockhand", settings))
+            for hook in ls.on_settings_changed:
+                hook()
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: DockhandServer, params: None) -> None:

@@ -209,6 +209,13 @@ class LiveRuntime:
         self._last_lens_refresh = now
         self.server.workspace_code_lens_refresh(None)
 
+    def settings_changed(self) -> None:
+        """Lenses may have been switched on or off: the client asks again (and gets none when they are off)."""
+        caps = self.server.client_capabilities.workspace
+        if caps and caps.code_lens and caps.code_lens.refresh_support:
+            self._last_lens_refresh = time.monotonic()
+            self.server.workspace_code_lens_refresh(None)
+
     def _trailing_lens_refresh(self) -> None:
         self._lens_refresh_due = False
         self._refresh_lenses()
@@ -234,3 +241,4 @@ def register(server: DockhandServer) -> None:
     server.live = live
     server.on_initialized.append(live.start)
     server.on_shutdown.append(live.stop)
+    server.on_settings_changed.append(live.settings_changed)
