@@ -1,8 +1,9 @@
 """Soak: the real server under steady editor and telemetry load for minutes; prints its RSS curve (flat = no leak).
 
 Run: `.venv/bin/python bench/soak.py` (2 minutes) or `--full` (10 minutes); `--stack examples` (default) brings
-the parcel-shop example up under a unique project name (built, `up --wait`, `down -v` at the end) so hovers,
-lenses and live diagnostics have real containers behind them; `--stack none` uses a generated compose file.
+the parcel-shop example up from a private copy under a unique project name (built, `up --wait`, `down -v` at the
+end) so hovers, lenses and live diagnostics have real containers behind them; `--stack none` uses a generated
+compose file.
 
 Load, every tick (`--rate` ticks a second): an edit of the compose file (didChange), a hover on the next
 service, code lenses, `dockhand/services`, and an OTLP/HTTP protobuf export of `--spans` spans into the server's
@@ -17,6 +18,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -139,9 +141,12 @@ async def soak(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="dh-soak-"))
     stack: Stack | None = None
     if args.stack == "examples":
-        stack = Stack(EXAMPLE)
+        # A private copy: the open file then belongs to this stack alone, not to other runs of the example.
+        copy = workdir / "parcel-shop"
+        shutil.copytree(EXAMPLE.parent, copy)
+        stack = Stack(copy / "compose.yaml")
         stack.up()
-        compose_file = EXAMPLE
+        compose_file = stack.compose_file
     else:
         compose_file = workdir / "compose.yaml"
         compose_file.write_text(generated_compose())
