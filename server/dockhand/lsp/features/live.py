@@ -2,7 +2,8 @@
 
 Serves (server → client): textDocument/publishDiagnostics (runtime findings: a `server.diagnostic_sources` entry,
 re-published through `server.republish` for the open documents a change touches), workspace/codeLens/refresh,
-dockhand/stateChanged, dockhand/engineStatus, and one window/showMessage per engine outage or missing Compose. Handlers elsewhere read `ls.live.store.snapshot` only.
+dockhand/stateChanged, dockhand/engineStatus, and one window/showMessage per engine outage or missing Compose.
+Handlers elsewhere read `ls.live.store.snapshot` only.
 """
 
 from __future__ import annotations
@@ -52,11 +53,9 @@ class DocumentView:
     info: ProjectInfo | None
 
     def depends_on(self, service: str) -> list[str]:
+        """What `service` depends on, as Compose resolved the project (empty until it has)."""
         decl = self.info.service(service) if self.info else None
         return list(decl.depends_on) if decl else []
-
-    def dependents(self, service: str) -> list[str]:
-        return sorted(s.name for s in (self.info.services if self.info else ()) if service in s.depends_on)
 
 
 class LiveRuntime:
