@@ -38,7 +38,9 @@ export function registerStackCommands(client: DockhandClient, services: Services
     vscode.commands.registerCommand('dockhand.view.logs', async (node: ServiceNode) => {
       if (node?.kind !== 'service') return;
       const reply = await client.executeServerCommand(ServerCommands.logs, { project: node.project.name, service: node.service.name });
-      if (!reply.ok && vscode.workspace.isTrusted) followLogsInTerminal(node.project.name, node.service.name);
+      // The server streams `docker compose logs` into the Dockhand channel; an older server gets a terminal.
+      if (reply.ok) await vscode.commands.executeCommand('dockhand.showLog');
+      else if (vscode.workspace.isTrusted) followLogsInTerminal(node.project.name, node.service.name);
     }),
   ];
 }
