@@ -81,6 +81,9 @@ async def test_metrics_count_each_lsp_message_by_method_and_outcome(tmp_path: Pa
             if s.name == "dockhand_lsp_seconds_bucket" and s.labels.get("method") == "initialize"
         ]
         assert buckets and buckets[-1].labels["le"] == "+Inf" and buckets[-1].value == 1
+        stores = {s.labels["store"]: s.value for s in families["dockhand_store_items"]}
+        assert {"containers", "projects", "actuator_targets"} <= set(stores)
+        assert all(value >= 0 for value in stores.values())
         rss = [s.value for s in families["process_resident_memory_bytes"]]
         assert rss and rss[0] > 1_000_000
 

@@ -5,7 +5,7 @@ Other modules update the shared metrics directly, e.g.::
     from dockhand.observe import metrics
     metrics.POLLER_ERRORS.labels(kind="timeout").inc()
     metrics.DOCKER_EVENT_LAG.observe(lag_seconds)
-    metrics.STORE_ITEMS.labels(store="containers").set(len(containers))
+    metrics.STORE_ITEMS.labels(store="containers").set(len(containers))   # or measure_store(name, fn)
 
 Label values must come from a small fixed set (never user input) so the number of series stays bounded.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from wsgiref.simple_server import WSGIServer
 
@@ -75,6 +76,12 @@ OTLP_REQUESTS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+
+
+def measure_store(store: str, size: Callable[[], int]) -> None:
+    """Report `size()` as dockhand_store_items{store=...} at every scrape (it runs on the scrape thread, so it
+    must only read immutable snapshots)."""
+    STORE_ITEMS.labels(store=store).set_function(lambda: float(size()))
 
 
 @dataclass

@@ -84,6 +84,11 @@ class ObservedProtocol(LanguageServerProtocol):
                 self._endpoint = metrics.serve(settings.metrics_port)
             except DiagnosticError as err:
                 logger.warning("%s — %s", err.message, err.remediation)
+            live = getattr(self._server, "live", None)
+            if live is not None:  # the live state store's sizes, read from its immutable snapshot at scrape time
+                metrics.measure_store("containers", lambda: len(live.store.snapshot.containers))
+                metrics.measure_store("projects", lambda: len(live.store.snapshot.projects))
+                metrics.measure_store("actuator_targets", lambda: len(live.store.snapshot.actuator))
         if settings.self_tracing and not tracing.enabled():
             if settings.otlp_port:
                 tracing.configure(f"http://127.0.0.1:{settings.otlp_port}/v1/traces")
