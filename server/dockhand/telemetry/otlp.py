@@ -298,14 +298,21 @@ class Receiver:
                 if self.port == 0:
                     self.port = listener.server_address[1]  # tests ask for any port; keep the rest on it
                 self._listeners[host] = listener
-                threading.Thread(target=listener.serve_forever, name=f"otlp-{host}", daemon=True).start()
+                serve = threading.Thread(target=listener.serve_forever, args=(0.1,), name=f"otlp-{host}", daemon=True)
+                serve.start()
                 logger.info("OTLP receiver listening on http://%s:%d", host, self.port)
             return bool(self._listeners)
 
     def stop(self) -> None:
         """Close every listener."""
         with self._lock:
+            # Stop all listeners at once: each shutdown() waits for its loop's next poll, so the server's
+            # `shutdown` answer is not held up by one wait per bridge network.
+            stoppers = [threading.Thread(target=listener.shutdown) for listener in self._listeners.values()]
+            for stopper in stoppers:
+                stopper.start()
+            for stopper in stoppers:
+                stopper.join()
             for listener in self._listeners.values():
-                listener.shutdown()
                 listener.server_close()
             self._listeners.clear()
