@@ -128,6 +128,23 @@ def test_the_restart_code_lens_really_restarts_the_container(live: Workbench, sh
     shop.restore()
 
 
+def test_the_services_tree_restart_action_restarts_the_container(live: Workbench, shop: ExamplesStack) -> None:
+    container = shop.container("tracking")
+    started_before = container.attrs["State"]["StartedAt"]
+    live.show_dockhand()
+    row = live.section("Services").locator(".monaco-list-row", has_text=re.compile(r"^tracking")).first
+    row.hover()
+    row.locator(".action-label[aria-label='Restart']").click()
+
+    def restarted() -> bool:
+        container.reload()
+        state = container.attrs["State"]
+        return bool(state["StartedAt"] != started_before and state["Running"])
+
+    wait_until(restarted, 60, "Docker to report the tracking container started again")
+    shop.restore()
+
+
 def test_traces_tree_and_the_waterfall_view(live: Workbench, shop: ExamplesStack) -> None:
     trace_id = traced_order(shop)
     live.show_dockhand()
