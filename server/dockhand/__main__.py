@@ -28,11 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     from dockhand.lsp.server import create_server  # imported late: argument errors stay fast
 
     server = create_server(settings)
-    if args.tcp:
-        host, _, port = args.tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
+    try:
+        if args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            server.start_tcp(host or "127.0.0.1", int(port))
+        else:
+            server.start_io()
+    except KeyboardInterrupt:  # Ctrl-C on a TCP server is the normal way to stop it
+        pass
     logging.getLogger("dockhand").info("server stopped")
     return 0
 
