@@ -35,6 +35,10 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
     def on_lens_refresh(params: None) -> None:
         """Answer lens refreshes like an editor does."""
 
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register_capability(params: types.RegistrationParams) -> None:
+        """Accept dynamic registrations (file watching) like an editor does."""
+
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),

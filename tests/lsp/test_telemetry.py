@@ -48,6 +48,10 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
     def on_lens_refresh(params: None) -> None:
         """The live feature asks clients that support it to refresh lenses; answer like an editor does."""
 
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def on_register_capability(params: types.RegistrationParams) -> None:
+        """Accept dynamic registrations (file watching) like an editor does."""
+
     port = _free_port()
     lsp_client.otlp_port = port  # type: ignore[attr-defined]
     workspace = request.getfixturevalue("tmp_path") / "shop"
