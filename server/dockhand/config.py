@@ -44,7 +44,9 @@ class Settings:
     telemetry_dir: str = _opt("", "Folder of the telemetry store; empty = user cache dir.")
     telemetry_max_age_s: float = _opt(3600.0, "Spans older than this are dropped.", minimum=1)
     telemetry_max_spans: int = _opt(2_000_000, "Most spans kept on disk.", minimum=1000)
-    telemetry_max_bytes: int = _opt(1_000_000_000, "Largest telemetry store on disk (oldest dropped).", minimum=1_000_000)
+    telemetry_max_bytes: int = _opt(
+        1_000_000_000, "Largest telemetry store on disk (oldest dropped).", minimum=1_000_000
+    )
     log_correlation_lines: int = _opt(20_000, "Log lines kept per container for trace correlation.", minimum=100)
     log_correlation_window_s: float = _opt(900.0, "How far back container logs are read.", minimum=1)
     metrics_port: int = _opt(0, "Port of the server's own Prometheus /metrics on loopback (0 = off).", minimum=0)
