@@ -22,6 +22,7 @@ import yaml
 from dockhand.errors import DiagnosticError
 from dockhand.runtime.compose_cli import ComposeCli, run_compose_async
 from dockhand.runtime.state import ContainerInfo, ProjectInfo, ServiceDecl, Snapshot, StateStore
+from dockhand.runtime.threads import in_daemon_thread
 
 logger = logging.getLogger("dockhand.discovery")
 
@@ -176,7 +177,7 @@ class ProjectWatcher:
         last_scan = -RESCAN_S
         while True:
             if loop.time() - last_scan >= RESCAN_S:
-                found = await asyncio.to_thread(find_project_dirs, self._roots(), self._depth())
+                found = await in_daemon_thread(find_project_dirs, self._roots(), self._depth())
                 self._dirs |= set(found)
                 last_scan = loop.time()
             await self._refresh()
@@ -215,7 +216,7 @@ class ProjectWatcher:
         if config[0] != 0:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=config[2].strip())
         hashes = await run_compose_async(cli, [*base, "config", "--hash", "*"], cwd=guess.working_dir, limit_s=30)
-        extensions = await asyncio.to_thread(service_extensions, guess.config_files)
+        extensions = await in_daemon_thread(service_extensions, guess.config_files)
         try:
             return resolve(guess, config[1], hashes[1] if hashes[0] == 0 else "", extensions)
         except (ValueError, AttributeError, TypeError) as exc:

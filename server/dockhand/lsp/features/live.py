@@ -30,6 +30,7 @@ from dockhand.runtime.engine import EngineWatcher
 from dockhand.runtime.health import HealthMonitor
 from dockhand.runtime.lifecycle import LifecycleRunner
 from dockhand.runtime.state import Change, ProjectInfo, Snapshot, StateStore
+from dockhand.runtime.threads import in_daemon_thread
 
 logger = logging.getLogger("dockhand.live")
 
@@ -111,7 +112,7 @@ class LiveRuntime:
 
     async def _check_compose(self) -> None:
         try:
-            await asyncio.to_thread(self.compose)
+            await in_daemon_thread(self.compose)
             self.store.set_compose_error(None)
         except DiagnosticError as err:
             self.store.set_compose_error(err)
