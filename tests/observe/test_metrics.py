@@ -123,3 +123,31 @@ async def test_a_busy_metrics_port_is_a_warning_not_a_crash() -> None:
             assert warning and f"127.0.0.1:{port}" in warning
             with pytest.raises(Exception, match="no-such-command"):  # still answering requests
                 await lsp.workspace_execute_command_async(types.ExecuteCommandParams(command="no-such-command"))
+
+
+async def test_editing_leaves_no_handler_futures_behind(tmp_path: Path) -> None:
+    """pygls keeps the future of each notification handled by its built-in generators (didChange…) forever;
+    the server must forget them, or every keystroke costs memory for the rest of the session."""
+    port = free_port()
+    async with running_server({"metricsPort": port}) as lsp:
+        assert await wait_for_log(lsp, "metrics on")
+        uri = f"file://{tmp_path}/compose.yaml"
+        text = "services:\n  web:\n    image: dockhand/busybox:local\n"
+        lsp.text_document_did_open(
+            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "dockercompose", 1, text))
+        )
+        for version in range(2, 302):
+            lsp.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+                    [types.TextDocumentContentChangeWholeDocument(text + f"# edit {version}\n")],
+                )
+            )
+        await lsp.text_document_hover_async(  # answered after every change before it was handled
+            types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(1, 3))
+        )
+        families = await scrape(port)
+        changes = lsp_count(families, "textDocument/didChange", "notification")
+        tracked = [s.value for s in families["dockhand_lsp_tracked_futures"]]
+        assert changes == 300
+        assert tracked and tracked[0] < 10, f"{tracked[0]:.0f} futures kept after {changes:.0f} edits"

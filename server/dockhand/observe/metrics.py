@@ -70,6 +70,11 @@ STORE_ITEMS = Gauge(
     ["store"],
     registry=REGISTRY,
 )
+LSP_TRACKED = Gauge(
+    "dockhand_lsp_tracked_futures",
+    "Handler futures pygls keeps for cancellation (in-flight requests; a number that only grows is a leak).",
+    registry=REGISTRY,
+)
 OTLP_REQUESTS = Counter(
     "dockhand_otlp_requests_total",
     "OTLP export requests received, by outcome (accepted, rejected_size, rejected_decode, …).",

@@ -4,7 +4,7 @@ The seam is `_execute_handler`, the one place every request and notification han
 generator) is started with a completion callback; `_handle_request` / `_handle_notification` name the method just
 before it. Only registered methods reach it, so the `method` label cannot be flooded by a client making names up.
 Observation starts on `initialized` (settings, including initializationOptions, are final then) and stops on
-`shutdown`.
+`shutdown`. The same seam also stops pygls from keeping a finished notification's future forever (see _forgetting).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class ObservedProtocol(LanguageServerProtocol):
         # observation per message.
         announced, self._announced = self._announced, None
         if announced is None:
-            super()._execute_handler(msg_id, handler, callback, args, kwargs)
+            super()._execute_handler(msg_id, handler, self._forgetting(msg_id, callback), args, kwargs)
             return
         method, kind = announced
         started = time.perf_counter()
@@ -70,10 +70,26 @@ class ObservedProtocol(LanguageServerProtocol):
             outcome = _outcome(future)
             metrics.LSP_SECONDS.labels(method=method, kind=kind, outcome=outcome).observe(time.perf_counter() - started)
             tracing.end_span(span, outcome)
+            if kind == "notification":
+                self._request_futures.pop(msg_id, None)
             callback(future)
 
         with tracing.current(span):
             super()._execute_handler(msg_id, handler, observed, args, kwargs)
+
+    def _forgetting(self, msg_id: Any, callback: Any) -> Any:
+        """`callback`, after dropping the future pygls tracked under `msg_id`.
+
+        pygls (2.1) keeps the future of every generator, async or threaded handler in `_request_futures` so a
+        request can be cancelled, but pops it only when answering a request: notifications (didOpen, didChange…)
+        and the user handlers its built-in generators yield to stay there forever — one entry per keystroke.
+        Forgetting them when they finish keeps the server's memory flat under editing."""
+
+        def forget(future: Future[Any]) -> None:
+            self._request_futures.pop(msg_id, None)
+            callback(future)
+
+        return forget
 
     def start_observing(self, settings: Settings | None) -> None:
         """Open the metrics endpoint and start self-tracing as the settings ask; a failure is a warning."""
@@ -84,6 +100,7 @@ class ObservedProtocol(LanguageServerProtocol):
                 self._endpoint = metrics.serve(settings.metrics_port)
             except DiagnosticError as err:
                 logger.warning("%s — %s", err.message, err.remediation)
+            metrics.LSP_TRACKED.set_function(lambda: float(len(self._request_futures)))
             live = getattr(self._server, "live", None)
             if live is not None:  # the live state store's sizes, read from its immutable snapshot at scrape time
                 metrics.measure_store("containers", lambda: len(live.store.snapshot.containers))
