@@ -55,8 +55,10 @@ def start_code_server(
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: playwright's sync API marks an asyncio loop as running on this thread while it is open,
+    # which would break every pytest-asyncio test that runs after it.
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
