@@ -144,3 +144,18 @@ async def test_compose_verdict_arrives_for_what_the_rules_do_not_check(client: L
     (verdict,) = [d for d in client.diagnostics.get(uri) or () if d.code == "compose-config"]
     assert "invalid size" in verdict.message
     assert verdict.range.start == types.Position(line=3, character=4)
+
+
+async def test_override_file_changed_on_disk_is_picked_up(client: LanguageClient, tmp_path: Path) -> None:
+    """A file the editor does not have open changes on disk: the watcher event re-resolves the project."""
+    uri = path_uri(tmp_path / "compose.yaml")
+    open_doc(client, uri, "services:\n  web:\n    image: nginx\n")
+    override = tmp_path / "compose.override.yaml"  # notifications are handled in order: the project exists now
+    override.write_text("services:\n  web:\n    depends_on: [ghost]\n")
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=path_uri(override), type=types.FileChangeType.Created)]
+        )
+    )
+    diagnostics = await wait_for(client, path_uri(override), None, {"undefined-service"})
+    assert diagnostics[0].range.start == types.Position(line=2, character=17)

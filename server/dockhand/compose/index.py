@@ -122,6 +122,20 @@ class ProjectIndex:
     def open_uris(self) -> list[str]:
         return list(self._open)
 
+    def is_open(self, uri: str) -> bool:
+        return canonical_uri(uri) in self._open
+
+    def affected_by(self, uri: str) -> list[str]:
+        """For a file changed on disk: one member uri per known project that reads it or lives in its folder
+        (a new override file, a `.env`), to pass to `rebuild`."""
+        uri = canonical_uri(uri)
+        path = Path(to_fs_path(uri) or uri)
+        return [
+            snap.key[0] if snap.key else next(iter(snap.project.documents))
+            for snap in self._snapshots.values()
+            if snap.project.documents and (uri in snap.project.documents or path.parent == snap.project.directory)
+        ]
+
     def problems_for(self, uri: str) -> tuple[Problem, ...]:
         snap = self.snapshot_for(uri)
         return snap.problems.get(canonical_uri(uri), ()) if snap else ()

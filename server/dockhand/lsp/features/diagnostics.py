@@ -220,15 +220,28 @@ def register(server: DockhandServer) -> None:
     def did_change(ls: DockhandServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         text = ls.workspace.get_text_document(uri).source  # pygls has applied the (incremental) changes
-        if ls.projects.document(uri) is None and not is_compose_document(uri, text):
+        if not ls.projects.is_open(uri) and not is_compose_document(uri, text):
             return
         ls.projects.change(uri, text, params.text_document.version)
         publisher.schedule(uri, debounce_s())
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: DockhandServer, params: types.DidSaveTextDocumentParams) -> None:
-        if ls.projects.document(params.text_document.uri) is not None:
+        if ls.projects.is_open(params.text_document.uri):
             publisher.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: DockhandServer, params: types.DidChangeWatchedFilesParams) -> None:
+        # Files edited outside the editor (an override, an included file, `.env`): re-resolve their projects. The
+        # client sends these for the globs it watches (the extension's `synchronize.fileEvents`).
+        members = {
+            m
+            for change in params.changes
+            if not ls.projects.is_open(change.uri)
+            for m in ls.projects.affected_by(change.uri)
+        }
+        for member in members:
+            publisher.schedule(member, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: DockhandServer, params: types.DidCloseTextDocumentParams) -> None:
