@@ -4,10 +4,11 @@ Contract (stable; `server.projects` is a ProjectIndex):
 - Request handlers only *read*: `for_uri(uri)` → ComposeProject | None, `snapshot_for(uri)` → ProjectSnapshot |
   None (project + static problems by uri + document versions), `document(uri)` → ParsedDocument | None (the
   latest parse of an open document, even when its project has not been rebuilt yet), `snapshots()`.
-  These are dict look-ups: no I/O, no parsing.
+  `is_open(uri)`. These are dict look-ups: no I/O and no parsing (`document` parses once per version, lazily).
 - Writers (the diagnostics feature, discovery): `open/change/close(uri, …)` record editor text;
   `rebuild(uri)` re-resolves every project the file belongs to (reads disk) and returns the new snapshots;
-  `load_path(path)` loads a project from disk and registers it (for discovery of projects not open).
+  `load_path(path)` loads a project from disk and registers it (for discovery of projects not open);
+  `affected_by(uri)` names the projects to rebuild when a file changes on disk.
 - `listeners`: callables `(ProjectSnapshot) -> None` run after a project's snapshot changes (live stack hook).
 """
 

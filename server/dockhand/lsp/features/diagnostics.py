@@ -1,4 +1,5 @@
-"""textDocument/didOpen|didChange|didSave|didClose → project rebuild (debounced per document) → publishDiagnostics.
+"""textDocument/didOpen|didChange|didSave|didClose and workspace/didChangeWatchedFiles → project rebuild (debounced
+per document) → textDocument/publishDiagnostics.
 
 Publishes, for every file of an affected project, the union of: static problems (parse, model, rules), the
 background `docker compose config` verdict, and every `server.diagnostic_sources` callable `(uri) ->
