@@ -19,6 +19,11 @@ from typing import Any
 
 import yaml
 
+try:  # libyaml: the pure-Python loader holds the GIL for seconds on a 1000-service file
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
 from dockhand.errors import DiagnosticError
 from dockhand.runtime.compose_cli import ComposeCli, run_compose_async
 from dockhand.runtime.state import ContainerInfo, ProjectInfo, ServiceDecl, Snapshot, StateStore
@@ -38,10 +43,17 @@ def normalize_project_name(name: str) -> str:
     return re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-")
 
 
+_NAME_LINE = re.compile(r"(?m)^name:[^\n]*$")
+
+
 def _declared_name(config_file: Path) -> str:
-    """The top-level `name:` of a compose file, when it is a plain string."""
+    """The top-level `name:` of a compose file, when it is a plain string.
+
+    Only that one line is parsed (this runs on the event loop; parsing the whole file cost seconds at 1000
+    services). `docker compose config` corrects the rare name this misses (e.g. a folded multi-line scalar)."""
     with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
-        data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        line = _NAME_LINE.search(config_file.read_text(encoding="utf-8"))
+        data = yaml.load(line.group(0), Loader=_SafeLoader) if line else None
         if isinstance(data, dict) and isinstance(data.get("name"), str) and "$" not in data["name"]:
             return str(data["name"])
     return ""
@@ -102,7 +114,8 @@ def service_extensions(config_files: Iterable[str]) -> dict[str, dict[str, Any]]
     found: dict[str, dict[str, Any]] = {}
     for config_file in config_files:
         with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
-            data = yaml.safe_load(Path(config_file).read_text(encoding="utf-8"))
+            text = Path(config_file).read_text(encoding="utf-8")
+            data = yaml.load(text, Loader=_SafeLoader) if "x-dockhand" in text else None
             services = data.get("services") if isinstance(data, dict) else None
             for name, body in (services or {}).items() if isinstance(services, dict) else ():
                 extension = body.get("x-dockhand") if isinstance(body, dict) else None
