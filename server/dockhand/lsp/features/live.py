@@ -76,6 +76,7 @@ class LiveRuntime:
         self._last_lens_refresh = 0.0
         self._lens_refresh_due = False
         self._shown: set[str] = set()
+        self._views: dict[str, tuple[tuple[object, ...], DocumentView | None]] = {}
 
     # --- Compose ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeCli:
@@ -124,8 +125,23 @@ class LiveRuntime:
 
     # --- Documents -------------------------------------------------------------------------------------
     def view(self, uri: str) -> DocumentView | None:
-        """The project and service positions of an open compose document, from the project index (no parsing)."""
+        """The project and service positions of an open compose document, from the project index (no parsing).
+
+        Cached per (parse, live snapshot, project model): building it walks every service and container, which cost
+        ~4 ms per hover at 1000 services; all three inputs are immutable and replaced on change."""
         uri = canonical_uri(uri)
+        inputs = (self.server.projects.document(uri), self.store.snapshot, self.server.projects.for_uri(uri))
+        if inputs[0] is None:  # not open (any more): nothing to show, nothing to keep
+            self._views.pop(uri, None)
+            return None
+        cached = self._views.get(uri)
+        if cached is not None and all(a is b for a, b in zip(cached[0], inputs, strict=True)):
+            return cached[1]
+        view = self._build_view(uri)
+        self._views[uri] = (inputs, view)
+        return view
+
+    def _build_view(self, uri: str) -> DocumentView | None:
         doc = self.server.projects.document(uri)
         root = doc.root if doc is not None else None
         services_node = root.get("services") if root is not None else None
