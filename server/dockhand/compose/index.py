@@ -22,7 +22,8 @@ from pathlib import Path
 
 from pygls.uris import from_fs_path, to_fs_path
 
-from dockhand.compose.document import ParsedDocument, Problem, parse_document, paused_gc
+from dockhand.compose.document import ParsedDocument, Problem, paused_gc
+from dockhand.compose.incremental import reparse
 from dockhand.compose.loader import DiskSource, load_project, path_uri, project_files_for
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.rules import check_project
@@ -53,6 +54,8 @@ class _OpenDocument:
     text: str
     version: int | None
     parsed: ParsedDocument | None = None
+    previous: ParsedDocument | None = None
+    """The latest parse of an earlier text: an edit inside one service re-parses only that service."""
 
 
 class _OverlaySource(DiskSource):
@@ -115,9 +118,15 @@ class ProjectIndex:
         if doc is None:
             return None
         if doc.parsed is None:
-            doc.parsed = parse_document(
-                canonical_uri(uri), doc.text, doc.version, encoding=self.encoding(), max_bytes=self.max_bytes()
+            doc.parsed = reparse(
+                canonical_uri(uri),
+                doc.previous,
+                doc.text,
+                doc.version,
+                encoding=self.encoding(),
+                max_bytes=self.max_bytes(),
             )
+            doc.previous = None
         return doc.parsed
 
     def open_uris(self) -> list[str]:
@@ -146,7 +155,10 @@ class ProjectIndex:
     def open(self, uri: str, text: str, version: int | None) -> None:
         self._open[canonical_uri(uri)] = _OpenDocument(text, version)
 
-    change = open
+    def change(self, uri: str, text: str, version: int | None) -> None:
+        old = self._open.get(canonical_uri(uri))
+        previous = (old.parsed or old.previous) if old is not None else None
+        self._open[canonical_uri(uri)] = _OpenDocument(text, version, previous=previous)
 
     def close(self, uri: str) -> None:
         self._open.pop(canonical_uri(uri), None)
