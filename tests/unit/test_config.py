@@ -56,3 +56,11 @@ def test_every_setting_is_documented() -> None:
     rows = describe()
     assert all(name.startswith("DOCKHAND_") and doc for name, _, doc in rows)
     assert len({name for name, _, _ in rows}) == len(rows)
+
+
+def test_readme_documents_every_setting() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name, _, _ in describe() if f"`{name}`" not in readme]
+    assert missing == [], f"README.md's settings table lacks {missing}"
