@@ -12,7 +12,9 @@ recording, flipping each between running and exited as it emits `die`/`start` ev
 must inspect each event's container, update its store and push diagnostics and lens refreshes to the client.
 
 Per second it prints: events emitted (a blocked write means the server is not reading: backlog in the socket),
-events handled (inspect calls the watcher made), the backlog (emitted - handled), the mean Docker-event →
+events handled (dockhand_docker_events_total from the server's /metrics), the inspect calls the watcher made (it
+coalesces a batch per container, so fewer than events), the backlog (emitted - handled, and the server's own
+dockhand_docker_event_backlog gauge), the mean Docker-event →
 publish lag from the server's own /metrics (dockhand_docker_event_lag_seconds), diagnostics pushes and lens
 refreshes received. After the storm it waits for the refreshes to stop and prints how long that took.
 It prints figures and asserts nothing.
@@ -217,14 +219,21 @@ class CountingLsp(LspProcess):
         return super()._answer(request)
 
 
-def lag_totals(text: str) -> tuple[float, float]:
-    for family in text_string_to_metric_families(text):
-        if family.name == "dockhand_docker_event_lag_seconds":
-            total = {s.name: s.value for s in family.samples if s.name.endswith(("_sum", "_count"))}
-            return total.get("dockhand_docker_event_lag_seconds_sum", 0.0), total.get(
-                "dockhand_docker_event_lag_seconds_count", 0.0
-            )
-    return 0.0, 0.0
+def lag_totals(text: str) -> tuple[float, float, float, float]:
+    """Lag sum and count, events applied, and the backlog gauge, from the server's /metrics."""
+    found = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name
+        in ("dockhand_docker_event_lag_seconds", "dockhand_docker_events", "dockhand_docker_event_backlog")
+        for sample in family.samples
+    }
+    return (
+        found.get("dockhand_docker_event_lag_seconds_sum", 0.0),
+        found.get("dockhand_docker_event_lag_seconds_count", 0.0),
+        found.get("dockhand_docker_events_total", 0.0),
+        found.get("dockhand_docker_event_backlog", 0.0),
+    )
 
 
 def free_port() -> int:
@@ -255,7 +264,7 @@ async def storm(args: argparse.Namespace) -> None:
     engine.inspects = 0
     print(
         f"calibration: the replayed engine answers {capacity:.0f} inspects/s to a docker-SDK client in this process "
-        "(an upper bound for `handled/s` below, since the watcher inspects each event's container)"
+        "(an upper bound for `inspects` below)"
     )
     metrics_port = free_port()
     os.environ["DOCKER_HOST"] = f"unix://{sock}"
@@ -288,12 +297,14 @@ async def storm(args: argparse.Namespace) -> None:
     await asyncio.sleep(2)  # let the first resync and publish settle
     print(f"replayed engine: {len(ids)} containers of {project}; server pid {lsp._proc.pid}")  # type: ignore[union-attr]
     print(
-        f"{'rate/s':>7} {'t':>3} {'emitted/s':>9} {'handled/s':>9} {'backlog':>8} {'lag mean ms':>11} {'publishes':>9} {'refreshes':>9}"
+        f"{'rate/s':>7} {'t':>3} {'emitted/s':>9} {'handled/s':>9} {'inspects':>9} {'backlog':>8} {'gauge':>7} "
+        f"{'lag mean ms':>11} {'publishes':>9} {'refreshes':>9}"
     )
     async with httpx.AsyncClient(timeout=10) as http:
         for rate in args.rates:
-            base_inspects, base_emitted = engine.inspects, engine.emitted
-            sum0, count0 = lag_totals((await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text)
+            base_emitted = engine.emitted
+            sum0, count0, applied0, _ = lag_totals((await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text)
+            base_applied = applied0
             refreshes0 = lsp.requests.get("workspace/codeLens/refresh", 0)
             started, sent, index = time.monotonic(), 0, 0
             for second in range(1, args.seconds + 1):
@@ -312,7 +323,7 @@ async def storm(args: argparse.Namespace) -> None:
                                 "Action": action,
                                 "status": action,
                                 "id": cid,
-                                "Actor": {"ID": cid, "Attributes": engine.containers[cid]["Config"]["Labels"]},
+                                "Actor": {"ID": cid, "Attributes": attributes(engine, cid, action)},
                                 "time": int(time.time()),
                                 "timeNano": time.time_ns(),
                             }
@@ -323,13 +334,15 @@ async def storm(args: argparse.Namespace) -> None:
                         sent += due
                     publishes += sum(1 for _ in drain(lsp))
                     await asyncio.sleep(0.005)
-                s, c = lag_totals((await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text)
-                emitted, handled = engine.emitted - mark[0], engine.inspects - mark[1]
-                backlog = (engine.emitted - base_emitted) - (engine.inspects - base_inspects) // 2  # die = 2 inspects
+                s, c, applied, queued = lag_totals((await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text)
+                emitted, handled, inspects = engine.emitted - mark[0], applied - applied0, engine.inspects - mark[1]
+                applied0 = applied
+                backlog = (engine.emitted - base_emitted) - int(applied - base_applied)
                 mean = (s - sum0) / (c - count0) * 1000 if c > count0 else float("nan")
                 sum0, count0 = s, c
                 print(
-                    f"{rate:7d} {second:3d} {emitted:9d} {handled:9d} {backlog:8d} {mean:11.1f} {publishes:9d} "
+                    f"{rate:7d} {second:3d} {emitted:9d} {handled:9.0f} {inspects:9d} {backlog:8d} {queued:7.0f} "
+                    f"{mean:11.1f} {publishes:9d} "
                     f"{lsp.requests.get('workspace/codeLens/refresh', 0) - mark[2]:9d}",
                     flush=True,
                 )
@@ -350,6 +363,15 @@ async def storm(args: argparse.Namespace) -> None:
     server.shutdown()
     if engine.unknown:
         print(f"engine calls not recorded (answered 404): {engine.unknown}")
+
+
+def attributes(engine: ReplayEngine, container_id: str, action: str) -> dict[str, str]:
+    """What the real engine puts in a container event's Actor.Attributes: labels, name, image, and a die's exit code."""
+    attrs = engine.containers[container_id]
+    found = {**attrs["Config"]["Labels"], "name": attrs["Name"].lstrip("/"), "image": attrs["Config"]["Image"]}
+    if action == "die":
+        found["exitCode"] = str(attrs["State"]["ExitCode"])
+    return found
 
 
 def drain(lsp: LspProcess) -> list[Any]:

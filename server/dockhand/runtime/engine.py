@@ -1,21 +1,25 @@
 """EngineWatcher: Compose containers from the Docker Engine (label listing, then the event stream) into the StateStore.
 
 The docker SDK blocks, so the watcher runs in one thread and hands every result to the server's asyncio loop with
-`call_soon_threadsafe`; the store is only ever written on that loop. When the engine goes away the watcher reports
-one DiagnosticError, keeps the last known containers (marked stale by the engine state) and reconnects with a
-short, capped backoff so state is correct within about a second of the engine's return.
+`call_soon_threadsafe`; the store is only ever written on that loop. A second thread reads the event stream into
+an inbox; the watcher takes whatever has arrived as one batch and coalesces it per container (runtime/event_batch),
+so a storm of events costs at most one engine call per container per batch instead of one or two per event.
+When the engine goes away the watcher reports one DiagnosticError, keeps the last known containers (marked stale by
+the engine state) and reconnects with a short, capped backoff so state is correct within about a second of the
+engine's return.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import logging
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +29,7 @@ from docker.utils import kwargs_from_env
 import docker
 from dockhand.errors import DiagnosticError, docker_permission_denied, docker_unreachable
 from dockhand.observe import metrics
+from dockhand.runtime.event_batch import ContainerPlan, derive, plan_batch
 from dockhand.runtime.state import ContainerInfo, DockerHealth, EngineStatus, PortBinding, StateStore
 
 logger = logging.getLogger("dockhand.engine")
@@ -148,6 +153,41 @@ def container_from_inspect(
     )
 
 
+class _Inbox:
+    """Events read off the stream by their own thread, so a slow batch never stops the reading: the watcher then
+    takes everything that arrived meanwhile as the next batch."""
+
+    def __init__(self) -> None:
+        self._events: collections.deque[Mapping[str, Any]] = collections.deque()
+        self._ready = threading.Condition()
+        self._ended: BaseException | None = None
+
+    def pump(self, stream: Iterable[Mapping[str, Any]]) -> None:
+        try:
+            for event in stream:
+                with self._ready:
+                    self._events.append(event)
+                    metrics.DOCKER_EVENT_BACKLOG.inc()
+                    self._ready.notify()
+            ended: BaseException = ConnectionError("the engine closed the event stream")
+        except Exception as exc:  # the connection broke (or stop() closed it)
+            ended = exc
+        with self._ready:
+            self._ended = ended
+            self._ready.notify()
+
+    def take(self, timeout: float) -> list[Mapping[str, Any]]:
+        """All events that arrived (waiting up to `timeout` for the first); raises the stream's end once drained."""
+        with self._ready:
+            if not self._events and self._ended is None:
+                self._ready.wait(timeout)
+            if not self._events and self._ended is not None:
+                raise self._ended
+            batch = list(self._events)
+            self._events.clear()
+            return batch
+
+
 class EngineWatcher:
     """Keeps the StateStore in step with the engine; `start()` once, `stop()` on shutdown."""
 
@@ -190,16 +230,19 @@ class EngineWatcher:
                     decode=True,
                     filters={"type": ["container"], "label": [PROJECT], "event": list(WATCHED_EVENTS)},
                 )
+                inbox = _Inbox()
+                threading.Thread(
+                    target=inbox.pump, args=(self._stream,), name="dockhand-engine-events", daemon=True
+                ).start()
                 self._resync(client, version)
                 if reported is not None:
                     logger.info("Docker Engine at %s is back", self.host)
                 reported, delay = None, 0.1
-                for event in self._stream:
-                    if self._stop.is_set():
-                        break
-                    self._handle(client, event)
-                if not self._stop.is_set():
-                    raise ConnectionError("the engine closed the event stream")
+                while not self._stop.is_set():
+                    batch = inbox.take(timeout=0.5)  # raises once the stream has ended
+                    if batch:
+                        self._apply(client, batch)
+                        metrics.DOCKER_EVENT_BACKLOG.dec(len(batch))
             except Exception as exc:  # any failure means: the engine is away; report once, retry
                 if self._stop.is_set():
                     break
@@ -210,6 +253,7 @@ class EngineWatcher:
                 self._post(self._store.set_engine, EngineStatus("down", self.host, "", error, time.time()))
             finally:
                 self._stream = None
+                metrics.DOCKER_EVENT_BACKLOG.set(0)  # what was queued is covered by the next resync
                 if client is not None:
                     with contextlib.suppress(Exception):
                         client.close()
@@ -245,44 +289,32 @@ class EngineWatcher:
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         return tuple(line.rstrip() for line in text.splitlines() if line.strip())[-LOG_TAIL:]
 
-    def _handle(self, client: docker.DockerClient, event: Mapping[str, Any]) -> None:
-        action = str(event.get("Action") or event.get("status") or "")
-        container_id = str((event.get("Actor") or {}).get("ID") or event.get("id") or "")
-        cause_ns = int(event.get("timeNano") or 0)
-        if not container_id:
-            return
-        metrics.DOCKER_EVENTS.labels(type="container").inc()
-        if action == "destroy":
+    def _apply(self, client: docker.DockerClient, batch: list[Mapping[str, Any]]) -> None:
+        """Apply a batch of events: one plan per container, at most one inspect (or one log read) each."""
+        for plan in plan_batch(batch, self._terminating).values():
+            self._apply_plan(client, plan)
+        metrics.DOCKER_EVENTS.labels(type="container").inc(len(batch))
+
+    def _apply_plan(self, client: docker.DockerClient, plan: ContainerPlan) -> None:
+        container_id, cause_ns = plan.container_id, plan.first_ns
+        if plan.removed:
             self._known.pop(container_id, None)
             self._post(self._store.remove_container, container_id, cause_ns)
             return
-        if action == "kill":
-            signal = str((event.get("Actor") or {}).get("Attributes", {}).get("signal", ""))
-            if signal in ("15", "SIGTERM", "TERM"):
-                self._terminating.add(container_id)
-            return
-        stopped = {"stop": True, "start": False}.get(action)
-        if action == "die":
-            stopped = container_id in self._terminating
-        if action in ("start", "die", "stop"):
-            self._terminating.discard(container_id)
         previous = self._known.get(container_id)
-        if action == "die" and previous is not None:
-            # The event carries the exit code: publish the exit at once; the inspect below (which waits for the
-            # engine to finish tearing the container down) then adds the OOM flag and the last log lines.
-            code = (event.get("Actor") or {}).get("Attributes", {}).get("exitCode")
-            quick = dataclasses.replace(
-                previous,
-                state="exited",
-                exit_code=int(code) if str(code).isdigit() else previous.exit_code,
-                finished_at=cause_ns / 1e9 if cause_ns else time.time(),
-                health=None,
-                stopped=bool(stopped),
-            )
+        if previous is not None and (not plan.inspect or plan.exited_ns is not None):
+            # What the events say is published at once (an exit shows without waiting for the engine).
+            quick = derive(previous, plan)
             self._known[container_id] = quick
             self._post(self._store.put_container, quick, cause_ns)
+            if not plan.inspect:
+                if plan.fetch_logs:  # the crash's last lines: one read, after the exit is already shown
+                    quick = dataclasses.replace(quick, last_log_lines=self._log_tail(client, container_id))
+                    self._known[container_id] = quick
+                    self._post(self._store.put_container, quick, cause_ns)
+                return
         try:
-            info = self._inspect(client, container_id, with_logs=action in ("die", "oom"), stopped=stopped)
+            info = self._inspect(client, container_id, with_logs=plan.fetch_logs, stopped=plan.stopped)
         except docker.errors.NotFound:
             return
         except docker.errors.APIError as exc:  # the engine answered: one container's trouble, not an outage
