@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C on a TCP server is the normal way to stop it
         pass
     logging.getLogger("dockhand").info("server stopped")
-    return 0
+    server.arm_exit_watchdog()  # the stream ended: threads still running must not keep the process alive
+    return server.exit_code
 
 
 if __name__ == "__main__":

@@ -24,10 +24,24 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        entry["msg"] = _clip(entry["msg"], keep="head")
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = _clip(self.formatException(record.exc_info), keep="tail")
         return json.dumps(entry, default=str)
+
+
+MAX_FIELD_CHARS = 8000
+"""A log line stays short: readers of the stream read by line with a limit (pytest-lsp's forwarder: 64 KiB, and
+when it fails nobody drains the pipe and the server blocks on its next write to stderr)."""
+
+
+def _clip(text: str, keep: str) -> str:
+    """`text` within MAX_FIELD_CHARS; a traceback keeps its end (the innermost error), a message its start."""
+    if len(text) <= MAX_FIELD_CHARS:
+        return text
+    cut = f"…[{len(text) - MAX_FIELD_CHARS} chars cut]…"
+    return cut + text[-MAX_FIELD_CHARS:] if keep == "tail" else text[:MAX_FIELD_CHARS] + cut
 
 
 def configure(level: str = "INFO") -> None:
@@ -63,6 +77,13 @@ class ClientLogHandler(logging.Handler):
             pass
         finally:
             self._local.busy = False
+
+
+def detach_client_log() -> None:
+    """Stop mirroring logs to the client (on exit: the transport is about to close)."""
+    dockhand_logger = logging.getLogger("dockhand")
+    for handler in [h for h in dockhand_logger.handlers if isinstance(h, ClientLogHandler)]:
+        dockhand_logger.removeHandler(handler)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

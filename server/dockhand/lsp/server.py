@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +23,34 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("dockhand.server")
 
+EXIT_GRACE_S = 3.0
+"""After `exit` (or the end of the stream) the process ends within this time, even if a thread is stuck."""
+
+
+class ClosableWriter:
+    """The transport to the client, made a no-op once closed.
+
+    pygls closes stdout on `exit`; a background task or thread that publishes a moment later would otherwise hit
+    "write to closed file", and pygls reports that failure by sending a message — which fails again, recursively.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.closed = False
+
+    def write(self, data: bytes) -> Any:
+        if self.closed:
+            return None
+        try:
+            return self._inner.write(data)
+        except ValueError:  # closed under us: there is nobody left to tell
+            self.closed = True
+            return None
+
+    def close(self) -> Any:
+        self.closed = True
+        return self._inner.close()
+
 
 class DockhandServer(LanguageServer):
     """The language server. Features read its snapshots; background tasks keep them fresh."""
@@ -29,6 +60,10 @@ class DockhandServer(LanguageServer):
         self.settings = settings
         self.trusted = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopped = False
+        self.shutdown_requested = False
+        self.exit_code = 0
+        """What the process returns: 1 when the client sent `exit` without `shutdown` (as the LSP spec asks)."""
         # Feature modules add callbacks here in register(); lifecycle.py runs them (one LSP handler per method).
         self.on_initialized: list[Callable[[], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
@@ -59,6 +94,56 @@ class DockhandServer(LanguageServer):
         """Stop every background task (on shutdown)."""
         for task in list(self._tasks):
             task.cancel()
+
+    def guard_transport(self) -> None:
+        """Make sends after the transport closed no-ops (called once the transport exists, on initialize)."""
+        writer = self.protocol.writer
+        if writer is not None and not isinstance(writer, ClosableWriter):
+            self.protocol.set_writer(ClosableWriter(writer))
+
+    def stop_background(self) -> None:
+        """Stop everything that could still talk to the client: shutdown hooks (once), then every task."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for hook in self.on_shutdown:
+            try:
+                hook()
+            except Exception:  # one feature failing to stop must not keep the others running
+                logger.exception("shutdown hook %r failed", hook)
+        self.cancel_tasks()
+
+    def prepare_exit(self) -> None:
+        """On `exit`, just before pygls closes the stream: stop work, stop mirroring logs, bound the exit time."""
+        from dockhand.log import detach_client_log
+
+        self.exit_code = 0 if self.shutdown_requested else 1
+        self.stop_background()
+        detach_client_log()
+        self.arm_exit_watchdog()
+
+    def arm_exit_watchdog(self, grace_s: float = EXIT_GRACE_S) -> None:
+        """End the process after `grace_s` whatever still runs.
+
+        asyncio.run waits for its executor's threads and the interpreter joins them at exit: one stuck Docker call
+        or scan would keep an editor's server alive forever. A daemon thread ends it with the right code.
+        """
+        code = self.exit_code
+
+        def watchdog() -> None:
+            time.sleep(grace_s)
+            # No logging here: the thread holding stderr's lock may be the one stuck (a full pipe nobody reads).
+            os._exit(code)
+
+        threading.Thread(target=watchdog, name="dockhand-exit-watchdog", daemon=True).start()
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows internal errors to the user; once the transport is closed they only go to stderr."""
+        writer = self.protocol.writer
+        if isinstance(writer, ClosableWriter) and writer.closed:
+            logger.debug("error after the transport closed: %s", error)
+            return
+        super().report_server_error(error, source)
 
     def log_to_client(self, level: int, text: str) -> None:
         """Write a line to the client's log (window/logMessage)."""

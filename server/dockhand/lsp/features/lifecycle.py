@@ -21,6 +21,7 @@ def register(server: DockhandServer) -> None:
 
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: DockhandServer, params: types.InitializeParams) -> None:
+        ls.guard_transport()
         options: dict[str, Any] = params.initialization_options or {}
         apply_options(ls, options)
 
@@ -44,9 +45,12 @@ def register(server: DockhandServer) -> None:
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: DockhandServer, params: None) -> None:
         logger.info("shutting down")
-        for hook in ls.on_shutdown:
-            hook()
-        ls.cancel_tasks()
+        ls.shutdown_requested = True
+        ls.stop_background()
+
+    @server.feature(types.EXIT)
+    def on_exit(ls: DockhandServer, params: None) -> None:
+        ls.prepare_exit()  # pygls then closes the stream and ends the loop
 
 
 def apply_options(ls: DockhandServer, options: dict[str, Any]) -> None:
