@@ -245,13 +245,13 @@ class _ProjectBuilder:
                 )
             )
             return
-        materializer = Materializer(uri, self.env, self.problems.append)
+        materializer = Materializer(uri, self.env, self.problems.append, remember="*" not in doc.text)
         data: dict[str, Any] = {}
         try:
             for key, _key_node, value in root.entries():
                 if key.startswith("x-"):
                     continue  # extension fields are templates for anchors; Compose does not interpolate them
-                data[key] = materializer.value(value)
+                data[key] = materializer.table(value) if key == "services" else materializer.value(value)
         except AliasBombError:
             self.problems.append(
                 Problem(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -40,11 +41,46 @@ _MAP_LIKE = {"environment", "labels", "annotations", "sysctls", "args", "extra_h
 class Materializer:
     """Turns one document's nodes into data, interpolating strings and reporting findings at the scalar."""
 
-    def __init__(self, uri: str, env: Mapping[str, str], report: ProblemSink) -> None:
+    def __init__(self, uri: str, env: Mapping[str, str], report: ProblemSink, remember: bool = False) -> None:
         self.uri = uri
         self.env = env
         self.report = report
         self.budget = [EXPANSION_BUDGET]
+        # Only for documents without aliases: a remembered entry skips the alias-expansion budget.
+        self.remember = remember
+        self._env_key = _env_key(env) if remember else 0
+
+    def table(self, node: Node) -> Any:
+        """A top-level table (`services:`) whose entries' data is remembered per node: nodes are immutable and an
+        edit re-parses one service (incremental.py), so the others are not materialised again."""
+        if not self.remember or node.kind != "map" or node.tag:
+            return self.value(node)
+        out: dict[Any, Any] = {}
+        for k, v in node.items:
+            key = k.value if k.kind == "scalar" else str(k.to_python())
+            if key not in out:
+                out[key] = self._remembered(v)
+        return out
+
+    def _remembered(self, node: Node) -> Any:
+        hit = _materialized.get(node)
+        if hit is not None and hit[0] == self.uri and hit[1] == self._env_key:
+            for problem in hit[3]:
+                self.report(problem)
+            return hit[2]
+        report, found = self.report, []
+
+        def sink(problem: Problem) -> None:
+            found.append(problem)
+            report(problem)
+
+        self.report = sink
+        try:
+            value = self.value(node)
+        finally:
+            self.report = report
+        _materialized[node] = (self.uri, self._env_key, value, tuple(found))
+        return value
 
     def value(self, node: Node, interpolate_strings: bool = True) -> Any:
         self.budget[0] -= 1
@@ -73,6 +109,21 @@ class Materializer:
                 Problem(f.code, f.message, self.uri, node.span, "warning" if f.severity == "warning" else "error")
             )
         return result
+
+
+_materialized: weakref.WeakKeyDictionary[Node, tuple[str, int, Any, tuple[Problem, ...]]] = weakref.WeakKeyDictionary()
+_environments: list[tuple[dict[str, str], int]] = []
+
+
+def _env_key(env: Mapping[str, str]) -> int:
+    """A number per distinct interpolation environment (the data of a node depends on it); the last few kept."""
+    for known, key in _environments:
+        if known == env:
+            return key
+    key = (_environments[-1][1] + 1) if _environments else 1
+    _environments.append((dict(env), key))
+    del _environments[:-8]
+    return key
 
 
 def strip_markers(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +58,22 @@ def name_span(doc: ParsedDocument, node: Node, offset: int, name: str) -> Span:
     return Span(s.start_line, start, s.start_line, start + doc.lines._units(name))
 
 
+_references: weakref.WeakKeyDictionary[Node, tuple[str, str, str, tuple[Reference, ...]]] = weakref.WeakKeyDictionary()
+"""References per service node (immutable; an edit re-parses one service, so the others' are reused)."""
+
+
 def collect_references(part: ServicePart) -> list[Reference]:
     """Every name this service declaration uses, with the span of the name alone."""
+    key = (part.decl.uri, part.decl.name, part.doc.encoding)
+    hit = _references.get(part.decl.node)
+    if hit is not None and hit[:3] == key:
+        return list(hit[3])
+    found = _collect_references(part)
+    _references[part.decl.node] = (*key, tuple(found))
+    return found
+
+
+def _collect_references(part: ServicePart) -> list[Reference]:
     node, doc, svc = part.decl.node, part.doc, part.decl.name
     uri = part.decl.uri
     out: list[Reference] = []

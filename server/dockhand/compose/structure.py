@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import weakref
 from collections.abc import Iterator
 
 from dockhand.compose.document import Node, ParsedDocument, Problem
@@ -94,7 +95,21 @@ def _check_values(doc: ParsedDocument, node: Node, shape: Shape, where: str) -> 
             )
             continue
         if value.kind == "map":
-            yield from _check_map(doc, value, shape, f"{where}.{name}")
+            yield from _remembered(doc, value, shape, f"{where}.{name}")
+
+
+_checked: weakref.WeakKeyDictionary[Node, tuple[str, str, Shape, tuple[Problem, ...]]] = weakref.WeakKeyDictionary()
+"""Findings per service (or resource) node. Nodes are immutable and an edit re-parses one service, reusing the
+others' nodes (incremental.py), so the other services are not walked again."""
+
+
+def _remembered(doc: ParsedDocument, node: Node, shape: Shape, where: str) -> tuple[Problem, ...]:
+    hit = _checked.get(node)
+    if hit is not None and hit[0] == doc.uri and hit[1] == where and hit[2] is shape:
+        return hit[3]
+    problems = tuple(_check_map(doc, node, shape, where))
+    _checked[node] = (doc.uri, where, shape, problems)
+    return problems
 
 
 def _check_enum(doc: ParsedDocument, value: Node, spec: Key, where: str) -> Iterator[Problem]:

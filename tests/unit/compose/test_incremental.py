@@ -114,3 +114,32 @@ def test_the_index_serves_the_edited_text_after_a_burst_of_changes() -> None:
     assert doc is not None and doc.version == 4
     assert_same(doc, parse_document(URI, text, 4))
     assert doc.root.get("services").get("svc-1").get("image").value == "registry.local/app-1:1.7"  # type: ignore[union-attr]
+
+
+def test_findings_after_edits_equal_a_fresh_analysis() -> None:
+    """Structure findings, data and references are remembered per service node: edits must still show up."""
+    index = ProjectIndex(environ={"TAG": "1"})
+    text = stack(6)
+    index.open(URI, text, 1)
+    index.rebuild(URI)
+    edits = [
+        ("    restart: unless-stopped\n", "    restart: sometimes\n"),  # bad enum value in svc-1
+        ("app-2:1.2", "app-2:${TAG}"),  # interpolated
+        ("app-4:1.4\n", "app-4:1.4\n    contianer_name: x\n"),  # unknown key (adds a line)
+        ("app-4:1.4", "app-4:${MISSING}"),  # unset variable warning
+        ("    restart: sometimes\n", "    restart: always\n"),  # fixed again
+    ]
+    for version, (old, new) in enumerate(edits, start=2):
+        text = text.replace(old, new, 1)
+        index.change(URI, text, version)
+        index.rebuild(URI)
+        fresh = ProjectIndex(environ={"TAG": "1"})
+        fresh.open(URI, text, version)
+        fresh.rebuild(URI)
+        assert index.problems_for(URI) == fresh.problems_for(URI)
+        project, expected = index.for_uri(URI), fresh.for_uri(URI)
+        assert project is not None and expected is not None
+        assert project.references == expected.references
+        assert {n: s.config for n, s in project.services.items()} == {n: s.config for n, s in expected.services.items()}
+    codes = {p.code for p in index.problems_for(URI)}
+    assert {"unknown-key", "unset-variable"} <= codes and "bad-value" not in codes
