@@ -26,7 +26,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from dockhand import __version__
 from dockhand.telemetry import otlp_decode
+from dockhand.telemetry import slots as limits
 from dockhand.telemetry.model import Decoded
+from dockhand.telemetry.slots import Slots
 
 logger = logging.getLogger("dockhand.telemetry.otlp")
 
@@ -146,7 +148,11 @@ def handle_export(path: str, content_type: str, encoding: str, body: bytes, max_
 class _Handler(BaseHTTPRequestHandler):
     server: _Listener
     protocol_version = "HTTP/1.1"
-    timeout = 30  # seconds a connection may sit idle or trickle its body before it is dropped
+    timeout = 30  # per read; the whole request has limits.REQUEST_DEADLINE_S
+
+    def handle_one_request(self) -> None:
+        self.server.slots.restart(self.connection)
+        super().handle_one_request()
 
     def do_POST(self) -> None:
         length_header = self.headers.get("Content-Length")
@@ -160,6 +166,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply(413, reply_type, _status_body(reply_type, 8, message)), close=True)
             return
         body = self.rfile.read(length)
+        if len(body) < length:  # cut at the deadline (or the sender gave up): nothing complete to store
+            message = f"request not complete within {self.server.slots.deadline_s:g} s"
+            with contextlib.suppress(OSError):
+                self._send(Reply(408, reply_type, _status_body(reply_type, 4, message)), close=True)
+            self.close_connection = True
+            return
         reply = handle_export(
             self.path.split("?")[0],
             self.headers.get("Content-Type") or "",
@@ -199,12 +211,13 @@ class _Listener(ThreadingHTTPServer):
         self.sink = sink
         self.max_bytes = max_bytes
         self.store_path = store_path
-        # Bounded connections: a buggy exporter opening sockets in a loop cannot exhaust threads or memory.
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # Bounded connections, each with a whole-request deadline: neither a buggy exporter opening sockets in a
+        # loop nor a swarm of slow senders can exhaust threads or lock honest exporters out.
+        self.slots = Slots(MAX_CONNECTIONS, limits.REQUEST_DEADLINE_S, limits.EVICT_AFTER_S)
         super().__init__((host, port), _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
+        if not self.slots.admit(request):
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
@@ -213,7 +226,10 @@ class _Listener(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self.slots.release(request)
+
+    def service_actions(self) -> None:
+        self.slots.expire()  # serve_forever calls this every poll (0.1 s)
 
 
 def bridge_gateways() -> list[str]:

@@ -246,8 +246,10 @@ def test_connections_are_bounded_and_freed(monkeypatch: pytest.MonkeyPatch) -> N
     import socket
 
     from dockhand.telemetry import otlp
+    from dockhand.telemetry import slots as limits
 
     monkeypatch.setattr(otlp, "MAX_CONNECTIONS", 3)
+    monkeypatch.setattr(limits, "EVICT_AFTER_S", 600.0)  # here: no making room, a full house refuses
     sink = Sink()
     r = Receiver("127.0.0.1", 0, LIMIT, sink, "/nowhere/telemetry.sqlite3")
     assert r.start()
@@ -265,5 +267,57 @@ def test_connections_are_bounded_and_freed(monkeypatch: pytest.MonkeyPatch) -> N
             except httpx.TransportError:  # the freed slots are released as their threads notice the close
                 time.sleep(0.1)
         assert reply.status_code == 200 and len(sink.received) == 1
+    finally:
+        r.stop()
+
+
+def test_a_full_house_of_idle_connections_makes_room_for_an_honest_exporter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every slot held by a connection that sends nothing: the newcomer gets in by cutting the longest-held one."""
+    import socket
+
+    from dockhand.telemetry import otlp
+    from dockhand.telemetry import slots as limits
+
+    monkeypatch.setattr(otlp, "MAX_CONNECTIONS", 3)
+    monkeypatch.setattr(limits, "EVICT_AFTER_S", 0.2)
+    sink = Sink()
+    r = Receiver("127.0.0.1", 0, LIMIT, sink, "/nowhere/telemetry.sqlite3")
+    assert r.start()
+    idle = [socket.create_connection(("127.0.0.1", r.port)) for _ in range(3)]
+    body, headers = traces_json(call_chain(NOW)[1]), {"Content-Type": "application/json"}
+    try:
+        time.sleep(0.3)
+        reply = httpx.post(f"http://127.0.0.1:{r.port}/v1/traces", content=body, headers=headers, timeout=10)
+        assert reply.status_code == 200 and len(sink.received) == 1
+    finally:
+        for s in idle:
+            s.close()
+        r.stop()
+
+
+def test_a_trickling_request_is_cut_at_the_whole_request_deadline_with_408(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slowloris sender (promises a body, sends a byte now and then) gets 408 at the deadline, stores nothing."""
+    import socket
+
+    from dockhand.telemetry import slots as limits
+
+    monkeypatch.setattr(limits, "REQUEST_DEADLINE_S", 0.5)
+    sink = Sink()
+    r = Receiver("127.0.0.1", 0, LIMIT, sink, "/nowhere/telemetry.sqlite3")
+    assert r.start()
+    try:
+        with socket.create_connection(("127.0.0.1", r.port), timeout=20) as conn:
+            conn.sendall(
+                b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000\r\n\r\n{"
+            )
+            answer = b""
+            while chunk := conn.recv(4096):  # the per-read timeout (30 s) never trips: the deadline must
+                answer += chunk
+                if b"\r\n\r\n" in answer:
+                    break
+                conn.sendall(b" ")
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert sink.received == []
     finally:
         r.stop()
