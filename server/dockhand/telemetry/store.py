@@ -227,12 +227,13 @@ class TelemetryStore:
         since_ns: int = 0,
         limit: int = 50,
     ) -> list[TraceSummary]:
-        """The newest traces first, optionally only those with a span of `service` (and `operation`)."""
+        """The newest traces first, optionally only those with a span of `service` and/or named `operation`."""
         rows = self._query(
             "SELECT t.trace_id, t.root_service, t.root_name, t.start_ns, t.end_ns - t.start_ns, t.span_count,"
             " t.error_count FROM traces t WHERE t.start_ns >= :since AND t.end_ns - t.start_ns >= :min_ns"
-            " AND (:service IS NULL OR EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id"
-            "      AND s.service = :service AND (:operation IS NULL OR s.name = :operation)))"
+            " AND (:service IS NULL AND :operation IS NULL OR EXISTS (SELECT 1 FROM spans s"
+            "      WHERE s.trace_id = t.trace_id AND (:service IS NULL OR s.service = :service)"
+            "      AND (:operation IS NULL OR s.name = :operation)))"
             " ORDER BY t.start_ns DESC LIMIT :limit",
             {
                 "since": since_ns,

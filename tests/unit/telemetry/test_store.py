@@ -35,6 +35,16 @@ def test_trace_summary_search_and_span_tree(tmp_path: Path) -> None:
     assert spans[2].parent_span_id == spans[1].span_id
 
 
+def test_the_operation_filter_works_without_a_service(tmp_path: Path) -> None:
+    """The Traces view filters by operation alone (any service); it used to return every trace."""
+    store = TelemetryStore(tmp_path)
+    ok = _ingest(store, NOW - 2_000_000_000)
+    failed = _ingest(store, NOW - 1_000_000_000, error=True)
+    assert [t.trace_id for t in store.traces(operation="SELECT orders")] == [failed, ok]
+    assert store.traces(operation="DELETE /nothing") == []
+    assert store.traces(service="gateway", operation="SELECT orders") == []  # both filters hold on one span
+
+
 def test_a_resent_span_is_not_counted_twice(tmp_path: Path) -> None:
     store = TelemetryStore(tmp_path)
     _, request = call_chain(NOW)
