@@ -14,6 +14,8 @@ import psutil
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.lsp_client import answer_like_vscode
+
 SERVER = [sys.executable, "-m", "dockhand"]
 ANSWER_WITHIN_S = 30.0
 """A request still unanswered after this long fails the test instead of hanging it."""
@@ -42,15 +44,7 @@ async def running_server(
     config = ClientServerConfig(server_command=command or SERVER, server_env={**os.environ, **(env or {})})
     lsp = await config.start()
     lsp.notifications = []  # type: ignore[attr-defined]
-    lsp.lens_refreshes = 0  # type: ignore[attr-defined]
-
-    @lsp.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def on_refresh(_client: LanguageClient, params: None) -> None:
-        lsp.lens_refreshes += 1  # type: ignore[attr-defined]
-
-    @lsp.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def on_register(_client: LanguageClient, params: types.RegistrationParams) -> None:
-        return None  # accepted, as an editor does (the server watches compose files this way)
+    answer_like_vscode(lsp)  # counts lens refreshes in lsp.lens_refreshes
 
     for method in ("dockhand/stateChanged", "dockhand/engineStatus", "dockhand/telemetryChanged"):
 

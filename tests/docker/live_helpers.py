@@ -12,6 +12,8 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.lsp_client import answer_like_vscode
+
 SERVER = [sys.executable, "-m", "dockhand"]
 
 
@@ -26,12 +28,8 @@ async def start_client(
     server_env = {**os.environ, **(env or {})}
     config = ClientServerConfig(server_command=SERVER, server_env=server_env)
     client: LanguageClient = await config.start()  # type: ignore[assignment]
-    client.lens_refreshes = 0  # type: ignore[attr-defined]
+    answer_like_vscode(client)  # counts lens refreshes in client.lens_refreshes
     client.notifications = []  # type: ignore[attr-defined]
-
-    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def on_refresh(_client: LanguageClient, params: None) -> None:
-        client.lens_refreshes += 1  # type: ignore[attr-defined]
 
     for method in ("dockhand/stateChanged", "dockhand/engineStatus"):
 

@@ -1,7 +1,8 @@
 """The engine goes away while the server runs, then comes back: the server keeps answering and recovers by itself.
 
-This starts a PRIVATE second dockerd (own socket, data-root, exec-root, pidfile; no bridge, no iptables) so that the
-shared engine other tests use is never stopped. The server is pointed at it with DOCKER_HOST.
+This starts a PRIVATE second dockerd (tests/faults/private_engine.py: own socket, data-root, exec-root, pidfile and
+network namespace) so that the shared engine other tests use is never stopped. The server is pointed at it with
+DOCKER_HOST.
 """
 
 from __future__ import annotations
@@ -10,19 +11,18 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 
+import docker
 from dockhand.runtime.compose_cli import ComposeCli, run_compose
 from tests.docker.live_helpers import lenses, open_document, services, start_client, titles_at, until
+from tests.faults.private_engine import PrivateEngine
 
 SERVICE = """
 name: {name}
@@ -36,95 +36,23 @@ services:
 TICKER_LINE = 3
 
 
-@dataclass
-class PrivateEngine:
-    """A dockerd of our own that the test may stop and start at will."""
-
-    root: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def host(self) -> str:
-        return f"unix://{self.root}/docker.sock"
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "DOCKER_HOST": self.host}
-
-    def start(self) -> None:
-        # Its own network namespace: a dockerd started with --bridge=none deletes the host's docker0 otherwise,
-        # which cuts every container of the shared engine off from host.docker.internal.
-        argv = [
-            "unshare",
-            "--net",
-            shutil.which("dockerd") or "dockerd",
-            "--host",
-            self.host,
-            "--data-root",
-            str(self.root / "data"),
-            "--exec-root",
-            str(self.root / "exec"),
-            "--pidfile",
-            str(self.root / "docker.pid"),
-            "--bridge=none",
-            "--iptables=false",
-        ]
-        with open(self.root / "dockerd.log", "ab") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=log, start_new_session=True)
-        self._wait(lambda: self._answers(), "the private dockerd to answer")
-
-    def stop(self) -> None:
-        """SIGTERM, as `systemctl stop docker` does, and wait until it has exited."""
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def _answers(self) -> bool:
-        done = subprocess.run(["docker", "info", "--format", "{{.ID}}"], env=self.env, capture_output=True, check=False)
-        return done.returncode == 0
-
-    def docker(self, *args: str, stdin: bytes | None = None) -> str:
-        return subprocess.run(
-            ["docker", *args], env=self.env, input=stdin, capture_output=True, check=True, timeout=120
-        ).stdout.decode()
-
-    @staticmethod
-    def _wait(check: object, what: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not check():  # type: ignore[operator]
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for {what}")
-            time.sleep(0.2)
-
-
 @pytest.fixture
-def private_engine(docker_client: object) -> Iterator[PrivateEngine]:
-    """A private dockerd holding dockhand/busybox:local; stopped and wiped afterwards."""
-    if shutil.which("dockerd") is None:
-        pytest.fail("dockerd is not installed: run scripts/setup", pytrace=False)
-    engine = PrivateEngine(Path(f"/tmp/dhp-{uuid.uuid4().hex[:8]}"))  # short: unix socket paths are limited
-    engine.root.mkdir()
+def private_engine(docker_client: docker.DockerClient) -> Iterator[PrivateEngine]:
+    """A private dockerd (tests/faults/private_engine.py) holding dockhand/busybox:local; wiped afterwards."""
+    engine = PrivateEngine()
     try:
         engine.start()
-        image = subprocess.run(["docker", "save", "dockhand/busybox:local"], capture_output=True, check=True).stdout
-        engine.docker("load", stdin=image)
+        engine.load_image(docker_client, "dockhand/busybox:local")
         yield engine
     finally:
-        with contextlib.suppress(Exception):
-            if engine._answers():
-                ids = engine.docker("ps", "-aq").split()
-                if ids:
-                    engine.docker("rm", "-f", *ids)
-        engine.stop()
-        # dockerd bind-mounts its data-root onto itself; release it before removing the folder.
-        subprocess.run(["umount", str(engine.root / "data")], capture_output=True, check=False)
-        shutil.rmtree(engine.root, ignore_errors=True)
+        engine.destroy()
+        if engine.root.exists():  # a data-root still mounted onto itself: release it, then remove the rest
+            subprocess.run(["umount", str(engine.root / "data")], capture_output=True, check=False)
+            shutil.rmtree(engine.root, ignore_errors=True)
+
+
+def docker_host_env(engine: PrivateEngine) -> dict[str, str]:
+    return {**os.environ, "DOCKER_HOST": engine.host}
 
 
 async def test_engine_outage_keeps_the_server_answering_and_recovers(
@@ -133,7 +61,7 @@ async def test_engine_outage_keeps_the_server_answering_and_recovers(
     name = f"dhout-{uuid.uuid4().hex[:8]}"
     compose_file = tmp_path / "compose.yaml"
     compose_file.write_text(SERVICE.format(name=name))
-    run_compose(compose_cli, ["-f", str(compose_file), "up", "-d"], cwd=tmp_path, env=private_engine.env)
+    run_compose(compose_cli, ["-f", str(compose_file), "up", "-d"], cwd=tmp_path, env=docker_host_env(private_engine))
 
     client = await start_client(tmp_path, env={"DOCKER_HOST": private_engine.host})
     try:
@@ -172,7 +100,12 @@ async def test_engine_outage_keeps_the_server_answering_and_recovers(
     finally:
         await client.shutdown_session()
         with contextlib.suppress(Exception):
-            run_compose(compose_cli, ["-f", str(compose_file), "down", "-t", "1"], cwd=tmp_path, env=private_engine.env)
+            run_compose(
+                compose_cli,
+                ["-f", str(compose_file), "down", "-t", "1"],
+                cwd=tmp_path,
+                env=docker_host_env(private_engine),
+            )
 
 
 async def _first(titles: object, expected: str) -> bool:

@@ -22,6 +22,7 @@ from dockhand.lsp import protocol
 from dockhand.telemetry.logs import extract_trace
 from dockhand.telemetry.prometheus import HttpHistogram, parse_http_histograms
 from tests.docker.conftest import ExamplesStack
+from tests.lsp_client import answer_like_vscode
 
 REQUESTS = 40
 OPERATION = "GET /api/parcels/{id}"
@@ -31,13 +32,7 @@ OPERATION = "GET /api/parcels/{id}"
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     stack: ExamplesStack = request.getfixturevalue("examples_stack")
 
-    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def on_lens_refresh(params: None) -> None:
-        """Answer lens refreshes like an editor does."""
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def on_register_capability(params: types.RegistrationParams) -> None:
-        """Accept dynamic registrations (file watching) like an editor does."""
+    answer_like_vscode(lsp_client)
 
     await lsp_client.initialize_session(
         types.InitializeParams(

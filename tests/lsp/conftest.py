@@ -9,13 +9,17 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
+from tests.lsp_client import answer_like_vscode
+
 SERVER = [sys.executable, "-m", "dockhand"]
 CLIENTS = ["visual-studio-code", "neovim"]
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS)
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
-    """A client connected to a fresh Dockhand server, initialized as VS Code and as Neovim."""
+    """A client connected to a fresh Dockhand server, initialized as VS Code and as Neovim; it answers the
+    server's requests (lens refreshes, dynamic registrations) as VS Code does."""
+    answer_like_vscode(lsp_client)
     lsp_client.initialize_result = await lsp_client.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(
             capabilities=client_capabilities(request.param),

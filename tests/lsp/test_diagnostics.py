@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -36,12 +35,6 @@ async def wait_for(
             return got
         await asyncio.sleep(0.05)
     raise AssertionError(f"no diagnostics for {uri}: {client.diagnostics.get(uri)}")
-
-
-@pytest.fixture(autouse=True)
-def answers_code_lens_refresh(client: LanguageClient) -> None:
-    """VS Code's capabilities claim workspace/codeLens/refresh; answer it like VS Code does (the live stack asks)."""
-    client.protocol.fm.features.setdefault(types.WORKSPACE_CODE_LENS_REFRESH, lambda params: None)
 
 
 def track_versions(client: LanguageClient) -> dict[str, int | None]:

@@ -65,19 +65,6 @@ def write_project(root: Path, outside: Path) -> tuple[str, str]:
     return path_uri(root / "compose.yaml"), path_uri(root / "shared" / "compose.yaml")
 
 
-@pytest.fixture(autouse=True)
-def accept_server_requests(client: LanguageClient) -> None:
-    """Answer what an editor answers: lens refreshes (the live stack) and dynamic registrations (file watchers)."""
-
-    @client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def refresh(params: None) -> None:
-        return None
-
-    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def register(params: types.RegistrationParams) -> None:
-        return None
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> tuple[Path, str, str]:
     root = tmp_path / "shop"

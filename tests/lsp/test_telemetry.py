@@ -19,6 +19,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from dockhand.lsp import protocol
+from tests.lsp_client import answer_like_vscode
 from tests.unit.telemetry.otlp_samples import call_chain, logs_protobuf, traces_json, traces_protobuf
 
 COMPOSE = """\
@@ -44,13 +45,7 @@ def _free_port() -> int:
     params=["visual-studio-code", "neovim"],
 )
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
-    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def on_lens_refresh(params: None) -> None:
-        """The live feature asks clients that support it to refresh lenses; answer like an editor does."""
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def on_register_capability(params: types.RegistrationParams) -> None:
-        """Accept dynamic registrations (file watching) like an editor does."""
+    answer_like_vscode(lsp_client)
 
     port = _free_port()
     lsp_client.otlp_port = port  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from dockhand.lsp import protocol
 from tests.lsp.test_telemetry import ask
+from tests.lsp_client import answer_like_vscode
 from tests.unit.telemetry.otlp_samples import call_chain
 from tests.unit.telemetry.test_providers import Recorded, _zipkin
 
@@ -48,13 +49,7 @@ def zipkin() -> Iterator[Recorded]:
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
     backend: Recorded = request.getfixturevalue("zipkin")
 
-    @lsp_client.feature(types.WORKSPACE_CODE_LENS_REFRESH)
-    def on_lens_refresh(params: None) -> None:
-        """Answer lens refreshes like an editor does."""
-
-    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
-    def on_register_capability(params: types.RegistrationParams) -> None:
-        """Accept dynamic registrations (file watching) like an editor does."""
+    answer_like_vscode(lsp_client)
 
     await lsp_client.initialize_session(
         types.InitializeParams(
