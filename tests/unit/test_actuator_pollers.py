@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from dockhand.config import Settings
+from dockhand.observe import metrics
 from dockhand.runtime.health import HealthMonitor
 from dockhand.runtime.state import ContainerInfo, EngineStatus, PortBinding, ProjectInfo, StateStore
 
@@ -137,6 +138,7 @@ async def test_hanging_and_dripping_endpoints_time_out_and_say_so(endpoints: lis
     endpoints += [hang, drip]
     settings = Settings(health_interval_s=0.2, health_timeout_s=0.5, health_max_backoff_s=1)
     url = f"http://127.0.0.1:{hang.port}"
+    timeouts_before = poller_errors("timeout")
     store = await watch(
         [container("hung", hang.port, url), container("drip", drip.port, f"http://127.0.0.1:{drip.port}")],
         settings,
@@ -146,6 +148,11 @@ async def test_hanging_and_dripping_endpoints_time_out_and_say_so(endpoints: lis
     assert hung.last_error.endswith(": timed out")
     assert hung.failures >= 1 and hung.url == f"{url}/actuator/health"
     assert store.snapshot.actuator["drip"].last_error  # bytes kept coming, but not within the time limit
+    assert poller_errors("timeout") >= timeouts_before + 2  # /metrics counts them by kind
+
+
+def poller_errors(kind: str) -> float:
+    return metrics.REGISTRY.get_sample_value("dockhand_poller_errors_total", {"kind": kind}) or 0.0
 
 
 async def test_down_is_an_answer_and_huge_bodies_are_not_read(endpoints: list[Endpoint]) -> None:

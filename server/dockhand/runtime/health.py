@@ -184,9 +184,11 @@ class HealthMonitor:
                 status, body = await self._get(base + HEALTH_PATH)
                 if parse_actuator(body, base, 0.0) is not None:
                     return base, ""
-                error = f"{base}{HEALTH_PATH} answered HTTP {status}: {NOT_ACTUATOR}"
+                error, kind = f"{base}{HEALTH_PATH} answered HTTP {status}: {NOT_ACTUATOR}", "parse"
             except httpx.HTTPError as exc:
-                error = f"{base}{HEALTH_PATH}: {_describe(exc)}"
+                error, kind = f"{base}{HEALTH_PATH}: {_describe(exc)}", _error_kind(exc)
+            if target.configured:  # a guessed port that is not Actuator is no error, a configured one is
+                metrics.POLLER_ERRORS.labels(kind=kind).inc()
         return None, error
 
     async def _links(self, base: str) -> tuple[tuple[str, str], ...]:
@@ -226,13 +228,23 @@ class HealthMonitor:
         try:
             status, body = await self._get(url)
         except httpx.HTTPError as exc:
-            metrics.POLLER_ERRORS.labels(kind="timeout" if isinstance(exc, httpx.TimeoutException) else "http").inc()
+            metrics.POLLER_ERRORS.labels(kind=_error_kind(exc)).inc()
             return ActuatorHealth(url, "UNKNOWN", (), now, _describe(exc), 0, links)
         parsed = parse_actuator(body, url, now)
         if parsed is None:
+            metrics.POLLER_ERRORS.labels(kind="parse").inc()
             error = f"HTTP {status}: {NOT_ACTUATOR}"
             return ActuatorHealth(url, "UNKNOWN", (), now, error, 0, links)
         return ActuatorHealth(url, parsed.status, parsed.components, now, "", 0, links)
+
+
+def _error_kind(exc: httpx.HTTPError) -> str:
+    """The poller-error metric's label: a small fixed set, never the error text."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect"
+    return "http"
 
 
 def _describe(exc: httpx.HTTPError) -> str:

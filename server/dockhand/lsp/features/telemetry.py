@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 import weakref
 from typing import Any
@@ -21,6 +22,7 @@ from lsprotocol import types
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
 from dockhand.lsp.server import DockhandServer
+from dockhand.observe import metrics
 from dockhand.telemetry import graph
 from dockhand.telemetry.hub import Telemetry
 from dockhand.telemetry.log_follower import FollowTarget
@@ -169,6 +171,7 @@ class TelemetryRuntime:
             logger.error("telemetry store unavailable: %s", exc)
         self.hub = hub
         _HUBS[self.server] = hub
+        metrics.measure_store("spans", lambda: _stored_spans(hub))
         self._started.set()
         if hub.error is not None:
             self._warn(hub.error)
@@ -334,3 +337,14 @@ def register(server: DockhandServer) -> None:
     async def on_graph(ls: DockhandServer, params: Any) -> dict[str, Any]:
         hub = await runtime.hub_ready()
         return dict(await run(hub.graph, _declared(ls, _params(params).get("project") or None)))
+
+
+def _stored_spans(hub: Telemetry) -> int:
+    """Spans in the telemetry store, for /metrics (read on the scrape thread; the store's reader is thread-safe)."""
+    store = hub.store
+    if store is None:
+        return 0
+    try:
+        return store.span_count()
+    except sqlite3.Error:  # closed at shutdown, or swapped for the owner's store mid-scrape
+        return 0
