@@ -138,6 +138,12 @@ async def test_requests_become_traces_latency_and_log_lines(
     (prom_row,) = await until(prometheus_rows, "the server's scrape of the gateway's /actuator/prometheus")
     assert prom_row["count"] >= REQUESTS and prom_row["meanMs"] > 0 and prom_row["p95Ms"] > 0
 
+    # Dockhand's own probes (Actuator health every second, the one-off look-up of /v3/api-docs and friends on each
+    # service) are not the user's traces: none of them shows up as a trace.
+    every = (await ask(client, protocol.TRACES, {"limit": 1000}))["traces"]
+    probes = [t["rootOperation"] for t in every if t["traceId"] not in made]
+    assert not [p for p in probes if "NOT_FOUND" in p or "/actuator" in p], probes
+
     # Trace → logs: exactly the container lines that carry the trace id, from every service, in time order.
     sample = list(made)[:5]
     for trace_id in sample:

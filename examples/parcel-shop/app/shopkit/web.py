@@ -241,8 +241,10 @@ class Service:
                 self.log.exception("Request %s %s failed", method, split.path)
                 response = self._error(500, str(exc), split.path)
             span.attributes["http.response.status_code"] = response.status
-            # Health probes every few seconds would drown the traces people look for: keep only traced ones.
-            span.export = parent is not None or not route.startswith("/actuator")
+            # Health probes every few seconds, and tools probing for paths this service lacks (Dockhand looks for
+            # /v3/api-docs and friends once per start), would drown the traces people look for: an untraced request
+            # to /actuator or to no route at all (NOT_FOUND, UNKNOWN) is not exported.
+            span.export = parent is not None or not (route.startswith("/actuator") or handler is None)
             if response.status >= 500:
                 span.fail(f"HTTP {response.status}")
         self.metrics.record(method, route, response.status, time.perf_counter() - started, exception)
