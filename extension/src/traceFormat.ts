@@ -16,12 +16,21 @@ export function latencyDescription(r: LatencyRow): string {
 
 export type LatencySort = 'p95' | 'errors';
 
-/** Services ordered by their worst row; operations inside a service ordered the same way. */
+/** Management endpoints (health, metrics, chaos switches): shown, but after a service's business operations. */
+export function isHousekeeping(operation: string): boolean {
+  const path = operation.slice(operation.indexOf(' ') + 1);
+  return path.startsWith('/actuator') || path.startsWith('/admin');
+}
+
+/** Services ordered by their worst business row; operations inside a service ordered the same way, management
+ *  ones (/actuator, /admin) last so a slow metrics scrape never sits above the requests people care about. */
 export function groupLatency(rows: LatencyRow[], by: LatencySort): [string, LatencyRow[]][] {
   const key = (r: LatencyRow): number => (by === 'p95' ? r.p95Ms : r.errorRate);
   const groups = new Map<string, LatencyRow[]>();
   for (const row of rows) groups.set(row.service, [...(groups.get(row.service) ?? []), row]);
-  const sorted = [...groups.entries()].map(([s, rs]): [string, LatencyRow[]] => [s, [...rs].sort((a, b) => key(b) - key(a))]);
+  const order = (a: LatencyRow, b: LatencyRow): number =>
+    Number(isHousekeeping(a.operation)) - Number(isHousekeeping(b.operation)) || key(b) - key(a);
+  const sorted = [...groups.entries()].map(([s, rs]): [string, LatencyRow[]] => [s, [...rs].sort(order)]);
   const worst = (group: [string, LatencyRow[]]): number => (group[1][0] ? key(group[1][0]) : 0);
   return sorted.sort((a, b) => worst(b) - worst(a) || a[0].localeCompare(b[0]));
 }

@@ -102,6 +102,20 @@ test('latency groups by service, slowest (or most failing) first', () => {
   ]);
 });
 
+test('management operations (/actuator, /admin) come after the business ones, however slow they are', () => {
+  const rows = [
+    row('api', 'GET /actuator/prometheus', 900, 0.9),
+    row('api', 'GET /orders', 30, 0),
+    row('api', 'POST /admin/chaos', 500, 0),
+    row('api', 'GET /orders/{id}', 60, 0.2),
+    row('web', 'GET /', 40, 0),
+  ];
+  assert.deepEqual(groupLatency(rows, 'p95').map(([s, rs]) => [s, rs.map((r) => r.operation)]), [
+    ['api', ['GET /orders/{id}', 'GET /orders', 'GET /actuator/prometheus', 'POST /admin/chaos']],
+    ['web', ['GET /']],
+  ]);
+});
+
 function span(spanId: string, parentSpanId: string | undefined, start: string | number, name = spanId): Span {
   return { spanId, parentSpanId, service: 'api', name, kind: 'server', startTimeUnixNano: start, durationMs: 1, status: 'ok', attributes: {} };
 }

@@ -15,7 +15,7 @@ from typing import Any
 from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
 from dockhand.telemetry import graph
-from dockhand.telemetry.latency import LatencyRow, SpanLatency
+from dockhand.telemetry.latency import LatencyRow, SpanLatency, row_order
 from dockhand.telemetry.log_follower import FollowTarget, LogFollowers
 from dockhand.telemetry.logs import LogCorrelator, extract_trace
 from dockhand.telemetry.model import Decoded
@@ -180,10 +180,11 @@ class Telemetry:
         """dockhand/latency rows: spans first, then Prometheus histograms."""
         now = time.time()
         rows = self.latency.table(window_s, int(now * 1e9), service)
+        scraped = []
         for name, history in sorted(self.scrapes.items()):
             if service is None or name == service:
-                rows.extend(rows_from_histograms(name, history.window(window_s, now)))
-        return rows
+                scraped.extend(rows_from_histograms(name, history.window(window_s, now)))
+        return rows + sorted(scraped, key=lambda row: row_order(row.service, row.operation))
 
     def trace_logs(self, trace_id: str) -> list[dict[str, Any]]:
         """dockhand/traceLogs: container lines and OTLP log records of a trace, in time order."""

@@ -98,6 +98,21 @@ class Histogram:
         return out
 
 
+HOUSEKEEPING_PATHS = ("/actuator", "/admin")
+"""Management endpoints (health, metrics, chaos switches): kept in the table, listed after the business ones."""
+
+
+def is_housekeeping(operation: str) -> bool:
+    """Whether `operation` ("GET /actuator/health", "POST /admin/chaos") is on a management path."""
+    path = operation.split(" ", 1)[-1]
+    return path.startswith(HOUSEKEEPING_PATHS)
+
+
+def row_order(service: str, operation: str) -> tuple[str, bool, str]:
+    """Sort key of a latency row: by service, its business operations first, then its management ones."""
+    return (service, is_housekeeping(operation), operation)
+
+
 def quantiles_ms(durations_ns: Iterable[int], qs: Iterable[float] = (0.5, 0.95, 0.99)) -> list[float | None]:
     """Quantiles of a list of durations, the same way the table computes them (for providers and tests)."""
     histogram = Histogram()
@@ -159,9 +174,11 @@ class SpanLatency:
         return merged
 
     def table(self, window_s: float, now_ns: int, service: str | None = None) -> list[LatencyRow]:
-        """Rows per (service, operation) over the last `window_s` seconds (minute resolution), sorted."""
+        """Rows per (service, operation) over the last `window_s` seconds (minute resolution), in row_order."""
         rows = []
-        for (svc, operation), h in sorted(self._merged(window_s, now_ns, service).items()):
+        merged = self._merged(window_s, now_ns, service)
+        for svc, operation in sorted(merged, key=lambda key: row_order(*key)):
+            h = merged[(svc, operation)]
             p50, p95, p99 = h.quantiles((0.5, 0.95, 0.99))
             rows.append(
                 LatencyRow(

@@ -80,6 +80,16 @@ http_server_requests_seconds_max{method="GET",outcome="SERVER_ERROR",status="500
 """
 
 
+def test_management_operations_are_listed_after_the_business_ones_of_each_service() -> None:
+    latency = SpanLatency()
+    names = ["GET /actuator/health", "POST /admin/chaos", "GET /api/parcels/{id}", "POST /api/quotes"]
+    rows = [(i, svc, name, 2, NOW, 1_000_000, 0) for i, (svc, name) in enumerate((s, n) for s in "ba" for n in names)]
+    latency.add_rows(rows)
+    order = [(r.service, r.operation) for r in latency.table(300, NOW)]
+    business, management = names[2:], names[:2]
+    assert order == [(svc, name) for svc in "ab" for name in business + management]
+
+
 def test_prometheus_histogram_quantiles_mean_max_and_errors() -> None:
     histograms = parse_http_histograms(SCRAPE)
     h = histograms["GET /orders"]
