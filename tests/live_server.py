@@ -14,7 +14,7 @@ import psutil
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp_client import answer_like_vscode
+from tests.lsp_client import answer_like_vscode, plain
 
 SERVER = [sys.executable, "-m", "dockhand"]
 ANSWER_WITHIN_S = 30.0
@@ -113,17 +113,6 @@ def listening_addresses(process: psutil.Process) -> list[tuple[str, int]]:
         for conn in process.net_connections(kind="tcp")
         if conn.status == psutil.CONN_LISTEN
     ]
-
-
-def plain(value: Any) -> Any:
-    """pygls turns answers of custom requests into named tuples: back to dicts and lists."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 async def request(lsp: LanguageClient, method: str, params: Any = None) -> Any:

@@ -1,4 +1,4 @@
-"""One way for test clients to answer the server's requests as an editor (VS Code) does."""
+"""One way for test clients to answer the server's requests as an editor (VS Code) does, and to read its answers."""
 
 from __future__ import annotations
 
@@ -26,3 +26,15 @@ def answer_like_vscode(client: LanguageClient) -> LanguageClient:
     client.feature(types.CLIENT_REGISTER_CAPABILITY)(accept)
     client.feature(types.CLIENT_UNREGISTER_CAPABILITY)(accept)
     return client
+
+
+def plain(value: Any) -> Any:
+    """pygls turns answers of custom requests into named tuples: back to dicts and lists."""
+    if hasattr(value, "_asdict"):
+        # The namedtuples rename a key that is a Python keyword, `from` (the graph's edges), to `_0`.
+        return {("from" if k == "_0" else k): plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value

@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp_client import answer_like_vscode
+from tests.lsp_client import answer_like_vscode, plain
 
 SERVER = [sys.executable, "-m", "dockhand"]
 
@@ -85,17 +85,6 @@ def titles_at(found: list[types.CodeLens], line: int) -> list[str]:
 
 def messages(client: LanguageClient, uri: str) -> list[str]:
     return [d.message for d in client.diagnostics.get(uri, [])]
-
-
-def plain(value: Any) -> Any:
-    """pygls turns answers of custom requests into named tuples; back to dicts and lists."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
 
 
 async def services(client: LanguageClient) -> dict[str, Any]:

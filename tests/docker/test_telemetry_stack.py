@@ -22,7 +22,7 @@ from dockhand.lsp import protocol
 from dockhand.telemetry.logs import extract_trace
 from dockhand.telemetry.prometheus import HttpHistogram, parse_http_histograms
 from tests.docker.conftest import ExamplesStack
-from tests.lsp_client import answer_like_vscode
+from tests.lsp_client import answer_like_vscode, plain
 
 REQUESTS = 40
 OPERATION = "GET /api/parcels/{id}"
@@ -48,14 +48,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
     )
     yield
     await lsp_client.shutdown_session()
-
-
-def plain(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        return {("from" if k == "_0" else k): plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 async def ask(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:

@@ -19,7 +19,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from dockhand.lsp import protocol
-from tests.lsp_client import answer_like_vscode
+from tests.lsp_client import answer_like_vscode, plain
 from tests.unit.telemetry.otlp_samples import call_chain, logs_protobuf, traces_json, traces_protobuf
 
 COMPOSE = """\
@@ -69,15 +69,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
     )
     yield
     await lsp_client.shutdown_session()
-
-
-def plain(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        # pygls' client makes namedtuples of JSON objects and renames the keyword `from` to `_0`.
-        return {("from" if k == "_0" else k): plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 async def ask(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:

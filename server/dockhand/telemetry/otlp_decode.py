@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -51,13 +51,21 @@ def _pb_service(resource: Any) -> str:
     return UNKNOWN_SERVICE
 
 
+_Message = TypeVar("_Message", ExportTraceServiceRequest, ExportLogsServiceRequest)
+
+
+def _parse_protobuf(message: _Message, body: bytes) -> _Message:
+    """`message` filled from `body`, or MalformedPayload naming what was expected."""
+    try:
+        message.ParseFromString(body)
+    except DecodeError as exc:
+        raise MalformedPayload(f"not a protobuf {type(message).__name__}: {exc}") from None
+    return message
+
+
 def decode_traces_protobuf(body: bytes) -> Decoded:
     """Decode an ExportTraceServiceRequest; spans with invalid ids or times are rejected (counted)."""
-    request = ExportTraceServiceRequest()
-    try:
-        request.ParseFromString(body)
-    except DecodeError as exc:
-        raise MalformedPayload(f"not a protobuf ExportTraceServiceRequest: {exc}") from None
+    request = _parse_protobuf(ExportTraceServiceRequest(), body)
     spans: list[Span] = []
     rejected = 0
     for resource_spans in request.resource_spans:
@@ -89,11 +97,7 @@ def decode_traces_protobuf(body: bytes) -> Decoded:
 
 def decode_logs_protobuf(body: bytes) -> Decoded:
     """Decode an ExportLogsServiceRequest; records without a time are rejected (counted)."""
-    request = ExportLogsServiceRequest()
-    try:
-        request.ParseFromString(body)
-    except DecodeError as exc:
-        raise MalformedPayload(f"not a protobuf ExportLogsServiceRequest: {exc}") from None
+    request = _parse_protobuf(ExportLogsServiceRequest(), body)
     logs: list[LogRecord] = []
     rejected = 0
     for resource_logs in request.resource_logs:
