@@ -38,3 +38,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
+
+
+async def ask(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:
+    """A custom request (dockhand/…), its answer as plain data."""
+    return plain(await client.protocol.send_request_async(method, params))

@@ -22,7 +22,7 @@ from dockhand.lsp import protocol
 from dockhand.telemetry.logs import extract_trace
 from dockhand.telemetry.prometheus import HttpHistogram, parse_http_histograms
 from tests.docker.conftest import ExamplesStack
-from tests.lsp_client import answer_like_vscode, plain
+from tests.lsp_client import answer_like_vscode, ask
 
 REQUESTS = 40
 OPERATION = "GET /api/parcels/{id}"
@@ -48,10 +48,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
     )
     yield
     await lsp_client.shutdown_session()
-
-
-async def ask(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:
-    return plain(await client.protocol.send_request_async(method, params))
 
 
 async def until(check: Any, what: str, attempts: int = 120) -> Any:

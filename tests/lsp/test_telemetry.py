@@ -10,7 +10,6 @@ import asyncio
 import socket
 import sys
 import time
-from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +18,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from dockhand.lsp import protocol
-from tests.lsp_client import answer_like_vscode, plain
+from tests.lsp_client import answer_like_vscode, ask, plain
 from tests.unit.telemetry.otlp_samples import call_chain, logs_protobuf, traces_json, traces_protobuf
 
 COMPOSE = """\
@@ -69,10 +68,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  #
     )
     yield
     await lsp_client.shutdown_session()
-
-
-async def ask(client: LanguageClient, method: str, params: dict[str, Any]) -> Any:
-    return plain(await client.protocol.send_request_async(method, params))
 
 
 def post(client: LanguageClient, path: str, body: bytes, content_type: str) -> httpx.Response:

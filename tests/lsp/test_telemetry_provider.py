@@ -19,8 +19,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from dockhand.lsp import protocol
-from tests.lsp.test_telemetry import ask
-from tests.lsp_client import answer_like_vscode
+from tests.lsp_client import answer_like_vscode, ask
 from tests.unit.telemetry.otlp_samples import call_chain
 from tests.unit.telemetry.test_providers import Recorded, _zipkin
 
