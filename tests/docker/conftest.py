@@ -121,8 +121,10 @@ class ExamplesStack:
                     http("DELETE", f"{url}/admin/chaos")
         if any(self.container(s).status != "running" for s in self.urls):
             self.compose("start")
-            for service, url in self.urls.items():
-                eventually(lambda url=url: _answers(url), what=f"{service} to answer again")
+        # Always: a container a test restarted is "running" before its service listens again, and a backend
+        # that does not answer yet turns the gateway's next order into a 503.
+        for service, url in self.urls.items():
+            eventually(lambda url=url: _answers(url), what=f"{service} to answer again")
         for service in ("gateway", "parcels", "pricing"):
             eventually(
                 lambda s=service: self.docker_health(s) == "healthy", timeout=30, what=f"{service} healthy again"
