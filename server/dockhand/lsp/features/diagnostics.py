@@ -27,6 +27,9 @@ logger = logging.getLogger("dockhand.diagnostics")
 TRUTH_QUIET_S = 1.5
 """Quiet time after the last analysis of a project before `docker compose config` runs."""
 IDLE_GC_S = 5.0
+# Editing without a 5 s pause keeps postponing the idle pass; the frozen set (see paused_gc) must not grow for
+# that long, so a pass runs at least this often while edits continue.
+MAX_GC_GAP_S = 60.0
 """Quiet time after which the cyclic GC gets a full pass (the analysis pauses it)."""
 _COMPOSE_NAME = re.compile(r"(^|/)(docker-)?compose[\w.\-]*\.ya?ml$")
 _SEVERITY = {
@@ -69,6 +72,7 @@ class DiagnosticsPublisher:
         self._last_run: dict[str, float] = {}
         self._truth_pending: dict[tuple[str, ...], asyncio.TimerHandle] = {}
         self._idle: asyncio.TimerHandle | None = None
+        self._last_collect = 0.0
         self._published: set[str] = set()
         self._stopped = False
 
@@ -104,7 +108,16 @@ class DiagnosticsPublisher:
             self._truth_pending[snap.key] = loop.call_later(TRUTH_QUIET_S, self._start_truth, snap.key)
         if self._idle is not None:
             self._idle.cancel()
-        self._idle = loop.call_later(IDLE_GC_S, _idle_collect)
+        if not self._last_collect:
+            self._last_collect = loop.time()
+        elif loop.time() - self._last_collect > MAX_GC_GAP_S:
+            _idle_collect()
+            self._last_collect = loop.time()
+        self._idle = loop.call_later(IDLE_GC_S, self._collect_when_idle)
+
+    def _collect_when_idle(self) -> None:
+        _idle_collect()
+        self._last_collect = asyncio.get_running_loop().time()
 
     def stop(self) -> None:
         """On shutdown: drop every pending analysis, Compose check and GC pass (nothing may publish after exit)."""
