@@ -197,32 +197,26 @@ class ScalarNode(yaml.ScalarNode, Node):
             self.span = Span(sl, convert(sl, start_mark.column), el, convert(el, end_mark.column))
 
 
+def _init_collection(
+    self: Any, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
+) -> None:
+    """The constructor of both collection nodes (a plain function, so it wins over PyYAML's in either MRO)."""
+    self.value = value
+    self.tag = _tag(tag)
+    self.start_mark = start_mark
+    self.end_mark = end_mark
+    self.flow_style = flow_style
+    self.span = ZERO_SPAN
+
+
 class SeqNode(yaml.SequenceNode, Node):
     kind = "seq"
-
-    def __init__(
-        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
-    ) -> None:
-        self.value = value
-        self.tag = _tag(tag)
-        self.start_mark = start_mark
-        self.end_mark = end_mark
-        self.flow_style = flow_style
-        self.span = ZERO_SPAN
+    __init__ = _init_collection
 
 
 class MapNode(yaml.MappingNode, Node):
     kind = "map"
-
-    def __init__(
-        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
-    ) -> None:
-        self.value = value
-        self.tag = _tag(tag)
-        self.start_mark = start_mark
-        self.end_mark = end_mark
-        self.flow_style = flow_style
-        self.span = ZERO_SPAN
+    __init__ = _init_collection
 
 
 @contextlib.contextmanager
