@@ -247,6 +247,13 @@ class Workbench:
             header = self.section(name).locator(".pane-header")
             if header.get_attribute("aria-expanded") == "false":
                 header.click()
+        self.dismiss_popups()
+
+    def dismiss_popups(self) -> None:
+        """Close tooltips and hovers a previous step left open: a stale tree tooltip swallows the next click."""
+        self.page.mouse.move(0, 0)
+        self.page.keyboard.press("Escape")
+        expect(self.page.locator(".context-view .monaco-hover, .workbench-hover")).to_have_count(0, timeout=5_000)
 
     def section(self, name: str) -> Locator:
         title = self.page.locator(".pane-header .title", has_text=re.compile(rf"^{re.escape(name)}$", re.IGNORECASE))
