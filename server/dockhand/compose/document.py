@@ -28,15 +28,13 @@ import yaml
 
 from dockhand.compose.nodes import (
     EXPANSION_BUDGET,
+    MAX_DEPTH,
     ZERO_SPAN,
     AliasBombError,
-    MapNode,
     Node,
     Problem,
-    SeqNode,
     Span,
     composing,
-    hashable,
 )
 
 try:  # libyaml composes ~8x faster than the pure-Python loader; both give the same node marks
@@ -60,9 +58,6 @@ class _Loader(_BaseLoader):
 
 
 __all__ = ["EXPANSION_BUDGET", "MAX_DEPTH", "AliasBombError", "Node", "ParsedDocument", "Problem", "Span"]
-
-MAX_DEPTH = 120
-"""Deeper nesting than this is reported instead of walked (no compose file needs it; recursion stays bounded)."""
 
 
 @contextlib.contextmanager
@@ -190,32 +185,34 @@ def parse_document(
 
 
 def _parse(uri: str, text: str, version: int | None, encoding: str, lines: LineIndex) -> ParsedDocument:
-    finisher = _Finisher(uri, lines)
+    problems: list[Problem] = []
     root: Node | None = None
     try:
-        with composing(None if lines.all_ascii else lines.to_client):
+        with composing(None if lines.all_ascii else lines.to_client, uri, problems):
             loader = _Loader(text)
             try:
                 composed = loader.get_single_node()
             finally:
                 loader.dispose()
-        if composed is not None:
-            root = finisher.finish(composed, 0)
+        root = composed if isinstance(composed, Node) else None  # always ours, built by the swapped-in classes
         if root is not None and "*" in text and _expanded_size(root, {}) > EXPANSION_BUDGET:
             msg = (
                 'Aliases in this file expand to millions of nodes (a "billion laughs" document); Dockhand does not '
                 "expand it. Use fewer nested aliases."
             )
-            finisher.problems.append(Problem("alias-bomb", msg, uri, root.span))
+            problems.append(Problem("alias-bomb", msg, uri, root.span))
             root = None
     except yaml.MarkedYAMLError as exc:
-        finisher.problems.append(_yaml_problem(uri, lines, exc))
+        problems.append(_yaml_problem(uri, lines, exc))
+        root = None
     except yaml.YAMLError as exc:  # ReaderError (binary garbage) and friends carry a position differently
-        finisher.problems.append(_reader_problem(uri, lines, exc))
+        problems.append(_reader_problem(uri, lines, exc))
+        root = None
     except (RecursionError, MemoryError):
         msg = "This document nests too deeply to analyse. Flatten it (compose files need only a few levels)."
-        finisher.problems.append(Problem("too-deep", msg, uri, ZERO_SPAN))
-    return ParsedDocument(uri, text, version, encoding, root, tuple(finisher.problems), lines)
+        problems.append(Problem("too-deep", msg, uri, ZERO_SPAN))
+        root = None
+    return ParsedDocument(uri, text, version, encoding, root, tuple(problems), lines)
 
 
 def _expanded_size(node: Node, memo: dict[int, int]) -> int:
@@ -272,93 +269,3 @@ def _reader_problem(uri: str, lines: LineIndex, exc: yaml.YAMLError) -> Problem:
         "Remove binary or control characters (a compose file is UTF-8 text)."
     )
     return Problem("yaml-unreadable", msg, uri, Span(line, start, line, start + 1))
-
-
-class _Finisher:
-    """Completes the collections libyaml built: span (their end mark is set last), children, map items with `<<`
-    merges applied and duplicate keys reported. Aliased collections are finished once and shared."""
-
-    def __init__(self, uri: str, lines: LineIndex) -> None:
-        self.uri = uri
-        self.convert = None if lines.all_ascii else lines.to_client
-        self.problems: list[Problem] = []
-        self.done: set[int] = set()
-
-    def finish(self, node: Any, depth: int) -> Node:
-        if node.kind == "scalar" or id(node) in self.done:
-            return node  # type: ignore[no-any-return]
-        self.done.add(id(node))
-        s, e = node.start_mark, node.end_mark
-        convert = self.convert
-        if convert is None:
-            node.span = Span(s.line, s.column, e.line, e.column)
-        else:
-            node.span = Span(s.line, convert(s.line, s.column), e.line, convert(e.line, e.column))
-        node.start_mark = node.end_mark = None  # the span is all that is needed; marks are 2 objects per node
-        if depth >= MAX_DEPTH:
-            self.problems.append(
-                Problem("too-deep", "Nesting is too deep here; Dockhand stops reading below.", self.uri, node.span)
-            )
-            node.items, node.children = (), ()  # read no further: deeper levels stay empty
-            return node  # type: ignore[no-any-return]
-        if node.__class__ is SeqNode:
-            node.children = tuple([self.finish(c, depth + 1) for c in node.value])
-        elif node.__class__ is MapNode:
-            node.items = self._items(node, depth)
-        return node  # type: ignore[no-any-return]
-
-    def _items(self, node: MapNode, depth: int) -> tuple[tuple[Node, Node], ...]:
-        own: list[tuple[Node, Node]] = []
-        merged: list[tuple[Node, Node]] = []
-        seen: dict[Any, Node] = {}
-        finish = self.finish
-        for ky, vy in node.value:
-            if ky.kind == "scalar" and ky.raw == "<<" and not ky.style and not ky.tag:
-                merged.extend(self._merge_sources(vy, depth))
-                continue
-            k = finish(ky, depth + 1)
-            v = finish(vy, depth + 1)
-            if k.kind == "scalar" and hashable(k.value):
-                first = seen.get(k.value)
-                if first is not None:
-                    self.problems.append(
-                        Problem(
-                            "duplicate-key",
-                            f"Key `{k.value}` is defined twice in this mapping; Compose rejects the file. "
-                            "Remove or merge one of them.",
-                            self.uri,
-                            k.span,
-                            related=((self.uri, first.span, "first definition"),),
-                        )
-                    )
-                    continue
-                seen[k.value] = k
-            own.append((k, v))
-        if not merged:
-            return tuple(own)
-        # Explicit keys win over merged ones; among merged sources the first listed wins (YAML merge rules).
-        present = {k.value for k, _v in own if k.kind == "scalar"}
-        extra: list[tuple[Node, Node]] = []
-        for k, v in merged:
-            if k.kind == "scalar" and k.value not in present:
-                present.add(k.value)
-                extra.append((k, v))
-        return tuple(own + extra)
-
-    def _merge_sources(self, value: Any, depth: int) -> list[tuple[Node, Node]]:
-        sources = value.value if value.kind == "seq" else [value]
-        out: list[tuple[Node, Node]] = []
-        for src in sources:
-            node = self.finish(src, depth + 1)
-            if node.kind != "map":
-                self.problems.append(
-                    Problem(
-                        "merge-not-mapping",
-                        "A merge key `<<` needs a mapping (or a list of mappings) such as `<<: *defaults`.",
-                        self.uri,
-                        node.span,
-                    )
-                )
-                continue
-            out.extend(node.items)
-        return out

@@ -161,18 +161,35 @@ class Node:
         return out
 
 
-class _Columns:
-    """How the node constructors convert code-point columns for the parse in progress (set by `composing`)."""
+MAX_DEPTH = 120
+"""Deeper nesting than this is reported instead of walked (no compose file needs it; recursion stays bounded)."""
+
+_new_span = tuple.__new__  # Span(...) goes through a Python-level __new__; this is the same tuple, built in C
+
+
+class _Composition:
+    """The parse in progress (set by `composing`; one at a time): column conversion, nesting depth, findings."""
 
     convert: Any = None  # (line, column) -> client column, or None when the text is ASCII
+    uri = ""
+    depth = 0
+    problems: list[Problem] = []
 
 
-_columns = _Columns()
+_state = _Composition()
 _compose_lock = threading.Lock()
 
 
 def _tag(tag: str | None) -> str:
     return "" if tag is None or tag.startswith(CORE_PREFIX) else tag
+
+
+def _span(start_mark: Any, end_mark: Any) -> Span:
+    convert = _state.convert
+    sl, el = start_mark.line, end_mark.line
+    if convert is None:
+        return _new_span(Span, (sl, start_mark.column, el, end_mark.column))
+    return _new_span(Span, (sl, convert(sl, start_mark.column), el, convert(el, end_mark.column)))
 
 
 class ScalarNode(yaml.ScalarNode, Node):
@@ -189,39 +206,130 @@ class ScalarNode(yaml.ScalarNode, Node):
         else:
             self.tag = _tag(tag)
             self.value = _explicit_value(tag, value, start_mark, end_mark, style)
-        convert = _columns.convert
-        sl, el = start_mark.line, end_mark.line
-        if convert is None:
-            self.span = Span(sl, start_mark.column, el, end_mark.column)
-        else:
-            self.span = Span(sl, convert(sl, start_mark.column), el, convert(el, end_mark.column))
+        self.span = _span(start_mark, end_mark)
 
 
-def _init_collection(
-    self: Any, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
-) -> None:
-    """The constructor of both collection nodes (a plain function, so it wins over PyYAML's in either MRO)."""
-    self.value = value
-    self.tag = _tag(tag)
-    self.start_mark = start_mark
-    self.end_mark = end_mark
-    self.flow_style = flow_style
-    self.span = ZERO_SPAN
+class _Collection(Node):
+    """What both collection nodes do as the composer builds them: it creates the node when the collection opens
+    (children still to come) and assigns `end_mark` when it closes. That assignment completes the node in place —
+    span, children or map items with `<<` merges applied and duplicate keys reported — so no second pass over the
+    tree is needed. Collections finish after their children, so aliases and merge sources are always complete."""
+
+    start_mark: Any = None
+
+    def __init__(
+        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
+    ) -> None:
+        self.value = value
+        self.tag = _tag(tag)
+        self.flow_style = flow_style
+        self.start_mark = start_mark
+        self.span = ZERO_SPAN
+        _state.depth += 1
+
+    @property
+    def end_mark(self) -> None:
+        return None  # only the span is kept
+
+    @end_mark.setter
+    def end_mark(self, mark: Any) -> None:
+        if mark is None:
+            return  # the constructor's placeholder
+        state = _state
+        state.depth -= 1
+        self.span = _span(self.start_mark, mark)
+        self.start_mark = None
+        if state.depth >= MAX_DEPTH:
+            if state.depth == MAX_DEPTH:
+                state.problems.append(
+                    Problem("too-deep", "Nesting is too deep here; Dockhand stops reading below.", state.uri, self.span)
+                )
+            return  # read no further: deeper levels stay empty
+        self._complete()
+
+    def _complete(self) -> None:
+        raise NotImplementedError
 
 
-class SeqNode(yaml.SequenceNode, Node):
+class SeqNode(yaml.SequenceNode, _Collection):  # type: ignore[misc]  # end_mark: a property here, see _Collection
     kind = "seq"
-    __init__ = _init_collection
+    __init__ = _Collection.__init__  # PyYAML's constructor would come first in the MRO
+
+    def _complete(self) -> None:
+        self.children = tuple(self.value)
 
 
-class MapNode(yaml.MappingNode, Node):
+class MapNode(yaml.MappingNode, _Collection):  # type: ignore[misc]
     kind = "map"
-    __init__ = _init_collection
+    __init__ = _Collection.__init__
+
+    def _complete(self) -> None:
+        pairs = self.value
+        keys = [k.value for k, _v in pairs if k.__class__ is ScalarNode]
+        distinct = set(keys)
+        if len(distinct) == len(keys) and "<<" not in distinct:
+            self.items = tuple(pairs)
+        else:
+            self.items = _merged_items(pairs)
+
+
+def _merged_items(pairs: list[tuple[Node, Node]]) -> tuple[tuple[Node, Node], ...]:
+    """Map items when some key repeats or is a merge key: the first of a repeated key wins (the others are
+    reported), explicit keys win over merged ones and among merge sources the first listed wins (YAML rules)."""
+    own: list[tuple[Node, Node]] = []
+    merged: list[tuple[Node, Node]] = []
+    seen: dict[Any, Node] = {}
+    for k, v in pairs:
+        if k.kind == "scalar" and k.raw == "<<" and not k.style and not k.tag:  # type: ignore[attr-defined]
+            merged.extend(_merge_sources(v))
+            continue
+        if k.kind == "scalar" and hashable(k.value):
+            first = seen.get(k.value)
+            if first is not None:
+                _state.problems.append(
+                    Problem(
+                        "duplicate-key",
+                        f"Key `{k.value}` is defined twice in this mapping; Compose rejects the file. "
+                        "Remove or merge one of them.",
+                        _state.uri,
+                        k.span,
+                        related=((_state.uri, first.span, "first definition"),),
+                    )
+                )
+                continue
+            seen[k.value] = k
+        own.append((k, v))
+    if not merged:
+        return tuple(own)
+    present = {k.value for k, _v in own if k.kind == "scalar"}
+    for k, v in merged:
+        if k.kind == "scalar" and k.value not in present:
+            present.add(k.value)
+            own.append((k, v))
+    return tuple(own)
+
+
+def _merge_sources(value: Node) -> list[tuple[Node, Node]]:
+    out: list[tuple[Node, Node]] = []
+    for source in value.children if value.kind == "seq" else (value,):
+        if source.kind != "map":
+            _state.problems.append(
+                Problem(
+                    "merge-not-mapping",
+                    "A merge key `<<` needs a mapping (or a list of mappings) such as `<<: *defaults`.",
+                    _state.uri,
+                    source.span,
+                )
+            )
+            continue
+        out.extend(source.items)
+    return out
 
 
 @contextlib.contextmanager
-def composing(convert: Any) -> Iterator[None]:
-    """Make PyYAML (C and pure-Python composers) build these node classes for one parse."""
+def composing(convert: Any, uri: str, problems: list[Problem]) -> Iterator[None]:
+    """Make PyYAML (C and pure-Python composers) build these node classes for one parse; their findings go to
+    `problems`."""
     modules: list[Any] = [yaml.composer]
     c_module = getattr(yaml, "_yaml", None)
     if c_module is not None:
@@ -229,7 +337,7 @@ def composing(convert: Any) -> Iterator[None]:
     ours = {"ScalarNode": ScalarNode, "SequenceNode": SeqNode, "MappingNode": MapNode}
     with _compose_lock:  # the swap is module state: one parse at a time, restored even on errors
         saved = [(m, {name: getattr(m, name) for name in ours}) for m in modules]
-        _columns.convert = convert
+        _state.convert, _state.uri, _state.depth, _state.problems = convert, uri, 0, problems
         for m in modules:
             for name, cls in ours.items():
                 setattr(m, name, cls)
@@ -239,7 +347,7 @@ def composing(convert: Any) -> Iterator[None]:
             for m, originals in saved:
                 for name, cls in originals.items():
                     setattr(m, name, cls)
-            _columns.convert = None
+            _state.convert, _state.problems = None, []
 
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
