@@ -57,6 +57,7 @@ class ComposeTruth:
         self._cache: dict[str, _Result] = {}
         self._latest: dict[tuple[str, ...], tuple[Problem, ...]] = {}
         self._warned = False
+        self._one_at_a_time = asyncio.Lock()
 
     def problems(self, key: tuple[str, ...]) -> tuple[Problem, ...]:
         return self._latest.get(key, ())
@@ -73,7 +74,8 @@ class ComposeTruth:
         hit = self._cache.get(digest)
         settings = self.settings()
         if hit is None or time.monotonic() - hit.at > settings.compose_config_ttl_s:
-            found = await asyncio.to_thread(self._run, project, settings)
+            async with self._one_at_a_time:  # several projects settling together must not fill every core
+                found = await asyncio.to_thread(self._run, project, settings)
             if found is None:
                 return False
             hit = _Result(time.monotonic(), found)
@@ -100,7 +102,8 @@ class ComposeTruth:
                 [*args, "config", "--quiet"],
                 cwd=project.directory,
                 timeout=settings.compose_config_timeout_s,
-                env=dict(self.environ),
+                # Compose is Go: one core is plenty for `config`, and the language server keeps the other.
+                env={"GOMAXPROCS": "1", **self.environ},
             )
         except DiagnosticError as err:
             if err.code == "compose-timeout":

@@ -25,7 +25,8 @@ from dockhand.lsp.server import DockhandServer
 logger = logging.getLogger("dockhand.diagnostics")
 
 TRUTH_QUIET_S = 1.5
-"""Quiet time after the last analysis of a project before `docker compose config` runs."""
+"""Quiet time after the last analysis (of any project: Compose must not compete with the editor's foreground
+work for the cores) before `docker compose config` runs."""
 IDLE_GC_S = 5.0
 # Editing without a 5 s pause keeps postponing the idle pass; the frozen set (see paused_gc) must not grow for
 # that long, so a pass runs at least this often while edits continue.
@@ -73,6 +74,7 @@ class DiagnosticsPublisher:
         self._truth_pending: dict[tuple[str, ...], asyncio.TimerHandle] = {}
         self._idle: asyncio.TimerHandle | None = None
         self._last_collect = 0.0
+        self._last_analysis = 0.0
         self._published: set[str] = set()
         self._stopped = False
 
@@ -93,7 +95,7 @@ class DiagnosticsPublisher:
             return
         loop = asyncio.get_running_loop()
         self._pending.pop(uri, None)
-        self._last_run[canonical_uri(uri)] = loop.time()
+        self._last_run[canonical_uri(uri)] = self._last_analysis = loop.time()
         try:
             snapshots = self.server.projects.rebuild(uri)
         except Exception:  # the model is pure and tested, but a bug must cost diagnostics, never the server
@@ -129,6 +131,11 @@ class DiagnosticsPublisher:
         self._truth_pending.clear()
 
     def _start_truth(self, key: tuple[str, ...]) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._last_analysis + TRUTH_QUIET_S - loop.time()
+        if wait > 0.05:  # another project was analysed meanwhile: wait for the editor to settle
+            self._truth_pending[key] = loop.call_later(wait, self._start_truth, key)
+            return
         self._truth_pending.pop(key, None)
         snap = next((s for s in self.server.projects.snapshots() if s.key == key), None)
         if snap is not None:
