@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from dockhand.compose.document import LineIndex, Node, ParsedDocument, _parse, parse_document, paused_gc
+from dockhand.compose.nodes import MapNode
 
 _UNSAFE = ("&", "*", "\t")
 """Anchors and aliases tie the edited lines to the rest of the file; tabs make YAML's indentation errors."""
@@ -107,6 +108,7 @@ def _spliced(
         return None  # a duplicate service name: the full parse reports it where Compose would
     items = list(services.items)
     items[position] = (key, value)
+    assert isinstance(services, MapNode)  # _splice checked it is a map
     new_services = copy.copy(services)
     new_services.items = tuple(items)
     new_services.value = list(items)
@@ -114,6 +116,7 @@ def _spliced(
         new_services._index = None  # key positions are unchanged, so the bisection table (_starts) still holds
     root = previous.root
     assert root is not None
+    assert isinstance(root, MapNode)
     new_root = copy.copy(root)
     new_root.items = tuple((k, new_services if v is services else v) for k, v in root.items)
     new_root.value = list(new_root.items)

@@ -1,9 +1,9 @@
 """YAML nodes that carry their own LSP span and YAML 1.2 value: libyaml builds them directly (no second tree).
 
 `Node` is the API (kind, span, tag, value, items, children, quoted, get, key_node, entries, text, to_python);
-ScalarNode/SeqNode/MapNode subclass PyYAML's node classes so the C composer can instantiate them while it parses
-(`composing()` swaps them in for one parse). Scalars get their span and typed value in the constructor; collections
-get theirs in document.py's finishing pass, once libyaml has set their end mark and children.
+ScalarNode/SeqNode/MapNode are slotted classes with the constructor signatures of PyYAML's nodes, so the C composer
+instantiates them while it parses (`composing()` swaps them in for one parse). Scalars get their span and typed
+value in the constructor; collections complete themselves when the composer sets their end mark (see _Collection).
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class Node:
     """The node API. `value` is the scalar's Python value (for collections PyYAML's raw list: use items/children).
     `tag` is the explicit non-core tag ("!reset", "!override") or ""."""
 
+    __slots__ = ()  # tens of thousands per file: slots make them smaller and faster to build
     kind: ClassVar[Literal["map", "seq", "scalar"]]
     span: Span
     tag: str
@@ -83,8 +84,6 @@ class Node:
     items: tuple[tuple[Node, Node], ...] = ()
     children: tuple[Node, ...] = ()
     quoted: bool = False
-    _index: dict[Any, int] | None = None
-    _starts: list[tuple[int, int, int]] | None = None
 
     @property
     def is_map(self) -> bool:
@@ -99,13 +98,7 @@ class Node:
         return self.kind == "scalar"
 
     def _key_index(self) -> dict[Any, int]:
-        if self._index is None:
-            index: dict[Any, int] = {}
-            for i, (k, _v) in enumerate(self.items):
-                if k.kind == "scalar" and hashable(k.value):
-                    index.setdefault(k.value, i)
-            self._index = index
-        return self._index
+        return {}  # a map's own (MapNode) indexes its keys
 
     def get(self, key: Any) -> Node | None:
         """The value node for `key` in a map (None when absent or when this is not a map)."""
@@ -122,13 +115,8 @@ class Node:
         return None if i is None else self.items[i][0]
 
     def candidates_at(self, line: int, char: int) -> list[tuple[Node, Node]]:
-        """The map entries that may contain a position: the last one starting before it (by bisection)."""
-        if self._starts is None:
-            self._starts = sorted((k.span.start_line, k.span.start_char, i) for i, (k, _v) in enumerate(self.items))
-        i = bisect.bisect_right(self._starts, (line, char, len(self.items))) - 1
-        if i < 0:
-            return []
-        return [self.items[self._starts[i][2]]]
+        """The map entries that may contain a position (none unless this is a map)."""
+        return []
 
     def entries(self) -> Iterator[tuple[str, Node, Node]]:
         """(key as str, key node, value node) for every scalar key of a map."""
@@ -192,21 +180,31 @@ def _span(start_mark: Any, end_mark: Any) -> Span:
     return _new_span(Span, (sl, convert(sl, start_mark.column), el, convert(el, end_mark.column)))
 
 
-class ScalarNode(yaml.ScalarNode, Node):
+class ScalarNode(Node):
+    __slots__ = ("__weakref__", "raw", "span", "style", "tag", "value")
     kind = "scalar"
 
     def __init__(self, tag: str | None, value: str, start_mark: Any, end_mark: Any, style: str | None = None) -> None:
-        # Built by libyaml for every scalar, so kept lean: the marks are not stored, only the span.
+        # Built by libyaml for every scalar (40,000 times for 1000 services), so kept lean and inlined: the marks
+        # are not stored, only the span; most plain scalars are text, which needs no typing.
         self.raw = value
         self.style = style
-        self.quoted = style == '"' or style == "'"
         if tag is None or tag == _STR_TAG:
             self.tag = ""
-            self.value = value if style else plain_value(value)
+            self.value = value if style or (value and value[0] not in _TYPED_STARTS) else plain_value(value)
         else:
             self.tag = _tag(tag)
             self.value = _explicit_value(tag, value, start_mark, end_mark, style)
-        self.span = _span(start_mark, end_mark)
+        convert = _state.convert
+        sl, el = start_mark.line, end_mark.line
+        if convert is None:
+            self.span = _new_span(Span, (sl, start_mark.column, el, end_mark.column))
+        else:
+            self.span = _new_span(Span, (sl, convert(sl, start_mark.column), el, convert(el, end_mark.column)))
+
+    @property
+    def quoted(self) -> bool:  # type: ignore[override]
+        return self.style == '"' or self.style == "'"
 
 
 class _Collection(Node):
@@ -215,7 +213,7 @@ class _Collection(Node):
     span, children or map items with `<<` merges applied and duplicate keys reported — so no second pass over the
     tree is needed. Collections finish after their children, so aliases and merge sources are always complete."""
 
-    start_mark: Any = None
+    __slots__ = ("__weakref__", "flow_style", "span", "start_mark", "tag", "value")
 
     def __init__(
         self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
@@ -251,17 +249,52 @@ class _Collection(Node):
         raise NotImplementedError
 
 
-class SeqNode(yaml.SequenceNode, _Collection):  # type: ignore[misc]  # end_mark: a property here, see _Collection
+class SeqNode(_Collection):
+    __slots__ = ("children",)
     kind = "seq"
-    __init__ = _Collection.__init__  # PyYAML's constructor would come first in the MRO
+
+    def __init__(
+        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
+    ) -> None:
+        super().__init__(tag, value, start_mark, end_mark, flow_style)
+        self.children = ()
 
     def _complete(self) -> None:
         self.children = tuple(self.value)
 
 
-class MapNode(yaml.MappingNode, _Collection):  # type: ignore[misc]
+class MapNode(_Collection):
+    __slots__ = ("_index", "_starts", "items")
+    _index: dict[Any, int] | None
+    _starts: list[tuple[int, int, int]] | None
     kind = "map"
-    __init__ = _Collection.__init__
+
+    def __init__(
+        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
+    ) -> None:
+        super().__init__(tag, value, start_mark, end_mark, flow_style)
+        self.items = ()
+        self._index = None
+        self._starts = None
+
+    def _key_index(self) -> dict[Any, int]:
+        """Key → position of its entry, built on first lookup."""
+        if self._index is None:
+            index: dict[Any, int] = {}
+            for i, (k, _v) in enumerate(self.items):
+                if k.kind == "scalar" and hashable(k.value):
+                    index.setdefault(k.value, i)
+            self._index = index
+        return self._index
+
+    def candidates_at(self, line: int, char: int) -> list[tuple[Node, Node]]:
+        """The map entries that may contain a position: the last one starting before it (by bisection)."""
+        if self._starts is None:
+            self._starts = sorted((k.span.start_line, k.span.start_char, i) for i, (k, _v) in enumerate(self.items))
+        i = bisect.bisect_right(self._starts, (line, char, len(self.items))) - 1
+        if i < 0:
+            return []
+        return [self.items[self._starts[i][2]]]
 
     def _complete(self) -> None:
         pairs = self.value
@@ -350,6 +383,8 @@ def composing(convert: Any, uri: str, problems: list[Problem]) -> Iterator[None]
             _state.convert, _state.problems = None, []
 
 
+_TYPED_STARTS = frozenset("0123456789+-.tTfFnN~")
+"""First characters of plain scalars the core schema may read as a number, boolean or null."""
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _FLOATS = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
