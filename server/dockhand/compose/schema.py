@@ -17,6 +17,13 @@ class Key:
     item: Shape | None = None
     enum: tuple[str, ...] = ()
     values_shape: Shape | None = None
+    simple_kinds: frozenset[str] = field(init=False)
+    """Accepted kinds that leave nothing more to check (no enumeration, no nested shape)."""
+
+    def __post_init__(self) -> None:
+        nested = {"map": self.shape is None and self.values_shape is None, "seq": self.item is None}
+        simple = {kind for kind in self.kinds if nested.get(kind, not (kind == "str" and self.enum))}
+        object.__setattr__(self, "simple_kinds", frozenset(simple))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import weakref
-from collections.abc import Iterator
 
 from dockhand.compose.document import Node, ParsedDocument, Problem
 from dockhand.compose.schema import INCLUDE_ENTRY, TOP, Key, Shape
@@ -35,67 +34,75 @@ def node_kind(node: Node) -> str:
     return "str"
 
 
-def check_structure(doc: ParsedDocument) -> Iterator[Problem]:
+def check_structure(doc: ParsedDocument) -> list[Problem]:
+    out: list[Problem] = []
     root = doc.root
     if root is None or root.kind != "map":
-        return
-    yield from _check_map(doc, root, TOP, "")
+        return out
+    _check_map(doc, root, TOP, "", out)
     include = root.get("include")
     if include is not None and include.kind == "seq":
         for item in include.children:
             if item.kind == "map":
-                yield from _check_map(doc, item, INCLUDE_ENTRY, "include")
+                _check_map(doc, item, INCLUDE_ENTRY, "include", out)
+    return out
 
 
-def _check_map(doc: ParsedDocument, node: Node, shape: Shape, where: str) -> Iterator[Problem]:
-    for name, key_node, value in node.entries():
-        spec = shape.keys.get(name)
-        if spec is None:
-            if shape.open or name.startswith("x-"):
-                continue
-            yield _unknown_key(doc, key_node, name, shape, where)
+# The walkers append to `out` rather than yield: every key of every service passes through them, and a chain of
+# generators costs more than the checks themselves.
+
+
+def _check_map(doc: ParsedDocument, node: Node, shape: Shape, where: str, out: list[Problem]) -> None:
+    keys = shape.keys
+    prefix = f"{where}." if where else ""
+    for k, v in node.items:
+        if k.kind != "scalar":
             continue
-        yield from _check_value(doc, value, spec, f"{where}.{name}" if where else name)
+        name = str(k.value)
+        spec = keys.get(name)
+        if spec is None:
+            if not (shape.open or name.startswith("x-")):
+                out.append(_unknown_key(doc, k, name, shape, where))
+            continue
+        kind = node_kind(v)
+        if kind in spec.simple_kinds:
+            continue  # a plain scalar of an accepted kind with nothing below it to check: the common case
+        _check_value(doc, v, kind, spec, prefix + name, out)
 
 
-def _check_value(doc: ParsedDocument, value: Node, spec: Key, where: str) -> Iterator[Problem]:
-    kind = node_kind(value)
+def _check_value(doc: ParsedDocument, value: Node, kind: str, spec: Key, where: str, out: list[Problem]) -> None:
     if value.tag in ("!reset", "!override"):
         return
     if kind not in spec.kinds and not (kind == "null" and "map" in spec.kinds and spec.values_shape is not None):
         if not (kind == "str" and "$" in str(value.value)):
             expected = " or ".join(dict.fromkeys(_KIND_NAMES[k] for k in sorted(spec.kinds)))
-            yield Problem(
-                "wrong-type",
-                f"`{where}` must be {expected}, not {_KIND_NAMES[kind]}.",
-                doc.uri,
-                value.span,
+            out.append(
+                Problem("wrong-type", f"`{where}` must be {expected}, not {_KIND_NAMES[kind]}.", doc.uri, value.span)
             )
         return
     if spec.enum and kind == "str":
-        yield from _check_enum(doc, value, spec, where)
+        _check_enum(doc, value, spec, where, out)
     if spec.shape is not None and kind == "map":
-        yield from _check_map(doc, value, spec.shape, where)
+        _check_map(doc, value, spec.shape, where, out)
     if spec.item is not None and kind == "seq":
         for child in value.children:
             if child.kind == "map":
-                yield from _check_map(doc, child, spec.item, where)
+                _check_map(doc, child, spec.item, where, out)
     if spec.values_shape is not None and kind == "map":
-        yield from _check_values(doc, value, spec.values_shape, where)
+        _check_values(doc, value, spec.values_shape, where, out)
 
 
-def _check_values(doc: ParsedDocument, node: Node, shape: Shape, where: str) -> Iterator[Problem]:
+def _check_values(doc: ParsedDocument, node: Node, shape: Shape, where: str, out: list[Problem]) -> None:
     for name, _key_node, value in node.entries():
         if where in ("services",) and value.kind != "map" and value.tag not in ("!reset", "!override"):
-            yield Problem(
-                "wrong-type",
-                f"Service `{name}` must be a mapping with keys such as `image:`.",
-                doc.uri,
-                value.span,
+            out.append(
+                Problem(
+                    "wrong-type", f"Service `{name}` must be a mapping with keys such as `image:`.", doc.uri, value.span
+                )
             )
             continue
         if value.kind == "map":
-            yield from _remembered(doc, value, shape, f"{where}.{name}")
+            out.extend(_remembered(doc, value, shape, f"{where}.{name}"))
 
 
 _checked: weakref.WeakKeyDictionary[Node, tuple[str, str, Shape, tuple[Problem, ...]]] = weakref.WeakKeyDictionary()
@@ -107,12 +114,14 @@ def _remembered(doc: ParsedDocument, node: Node, shape: Shape, where: str) -> tu
     hit = _checked.get(node)
     if hit is not None and hit[0] == doc.uri and hit[1] == where and hit[2] is shape:
         return hit[3]
-    problems = tuple(_check_map(doc, node, shape, where))
+    found: list[Problem] = []
+    _check_map(doc, node, shape, where, found)
+    problems = tuple(found)
     _checked[node] = (doc.uri, where, shape, problems)
     return problems
 
 
-def _check_enum(doc: ParsedDocument, value: Node, spec: Key, where: str) -> Iterator[Problem]:
+def _check_enum(doc: ParsedDocument, value: Node, spec: Key, where: str, out: list[Problem]) -> None:
     text = str(value.value)
     if "$" in text or text in spec.enum:
         return
@@ -122,11 +131,13 @@ def _check_enum(doc: ParsedDocument, value: Node, spec: Key, where: str) -> Iter
         return
     close = difflib.get_close_matches(text, spec.enum, n=1)
     hint = f" Did you mean `{close[0]}`?" if close else ""
-    yield Problem(
-        "bad-value",
-        f"`{text}` is not a valid `{where.rsplit('.', 1)[-1]}`: use one of {', '.join(spec.enum)}.{hint}",
-        doc.uri,
-        value.span,
+    out.append(
+        Problem(
+            "bad-value",
+            f"`{text}` is not a valid `{where.rsplit('.', 1)[-1]}`: use one of {', '.join(spec.enum)}.{hint}",
+            doc.uri,
+            value.span,
+        )
     )
 
 
