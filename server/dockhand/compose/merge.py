@@ -8,6 +8,7 @@ from typing import Any
 
 from dockhand.compose.document import EXPANSION_BUDGET, AliasBombError, Node, Problem
 from dockhand.compose.interpolation import interpolate
+from dockhand.compose.nodes import ScalarNode
 
 
 class Reset:
@@ -83,24 +84,42 @@ class Materializer:
         return value
 
     def value(self, node: Node, interpolate_strings: bool = True) -> Any:
-        self.budget[0] -= 1
-        if self.budget[0] < 0:
+        budget = self.budget
+        budget[0] -= 1
+        if budget[0] < 0:
             raise AliasBombError
-        if node.tag == "!reset":
+        tag = node.tag
+        if tag == "!reset":
             return RESET
-        if node.kind == "scalar":
+        kind = node.kind
+        if kind == "scalar":
             out: Any = node.value
             if interpolate_strings and isinstance(out, str) and "$" in out:
                 out = self._interpolate(node, out)
-        elif node.kind == "seq":
-            out = [self.value(c, interpolate_strings) for c in node.children]
+        elif kind == "seq":
+            out = []
+            for c in node.children:
+                v = c.value
+                if c.__class__ is ScalarNode and not c.tag and not (interpolate_strings and v.__class__ is str and "$" in v):
+                    budget[0] -= 1  # a plain scalar is its value: no call needed (most of a compose file)
+                    out.append(v)
+                else:
+                    out.append(self.value(c, interpolate_strings))
         else:
             out = {}
-            for k, v in node.items:
+            for k, c in node.items:
                 key = k.value if k.kind == "scalar" else str(k.to_python())
-                if key not in out:
-                    out[key] = self.value(v, interpolate_strings)
-        return Override(out) if node.tag == "!override" else out
+                if key in out:
+                    continue
+                v = c.value
+                if c.__class__ is ScalarNode and not c.tag and not (interpolate_strings and v.__class__ is str and "$" in v):
+                    budget[0] -= 1
+                    out[key] = v
+                else:
+                    out[key] = self.value(c, interpolate_strings)
+        if budget[0] < 0:
+            raise AliasBombError
+        return Override(out) if tag == "!override" else out
 
     def _interpolate(self, node: Node, text: str) -> str:
         result, findings = interpolate(text, self.env)
