@@ -52,8 +52,11 @@ def name_span(doc: ParsedDocument, node: Node, offset: int, name: str) -> Span:
     s = node.span
     if s.start_line != s.end_line and not (s.end_line == s.start_line + 1 and s.end_char == 0):
         return s
-    text = node.text() or ""
     lead = 1 if node.quoted else 0
+    if doc.lines.all_ascii:
+        start = s.start_char + lead + offset
+        return Span(s.start_line, start, s.start_line, start + len(name))
+    text = node.text() or ""
     start = s.start_char + lead + doc.lines._units(text[:offset])
     return Span(s.start_line, start, s.start_line, start + doc.lines._units(name))
 
