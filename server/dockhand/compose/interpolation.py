@@ -73,19 +73,20 @@ def interpolate(text: str, env: Mapping[str, str], _depth: int = 0) -> tuple[str
 
 
 def _closing_brace(text: str, start: int) -> int:
-    depth = 1
-    i = start
-    while i < len(text):
-        if text.startswith("${", i):
-            depth += 1
-            i += 2
+    """The index of the `}` closing a `${` whose body starts at `start` (nested `${…}` skipped), or -1."""
+    depth, i = 1, start
+    while True:
+        close = text.find("}", i)
+        if close < 0:
+            return -1
+        opening = text.find("${", i, close)
+        if opening >= 0:
+            depth, i = depth + 1, opening + 2
             continue
-        if text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
+        depth -= 1
+        if depth == 0:
+            return close
+        i = close + 1
 
 
 def _unset(name: str) -> Finding:
