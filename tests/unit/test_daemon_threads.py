@@ -1,13 +1,16 @@
-"""in_daemon_thread: results and exceptions come back to the loop; the thread never holds up interpreter exit."""
+"""in_daemon_thread: results and exceptions come back to the loop; the thread never holds up interpreter exit.
+start_worker_pool: a fixed set of named worker threads behind asyncio.to_thread."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import threading
 
 import pytest
 
-from dockhand.runtime.threads import in_daemon_thread
+from dockhand.runtime.threads import in_daemon_thread, start_worker_pool
 
 
 async def test_result_and_exception_come_back() -> None:
@@ -28,3 +31,19 @@ def test_a_stuck_thread_does_not_hold_up_exit() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0 and "exited" in done.stdout
+
+
+async def test_worker_pool_threads_are_all_there_from_the_start_and_stay_that_many() -> None:
+    def workers() -> set[str]:
+        return {t.name for t in threading.enumerate() if t.name.startswith("dockhand-worker")}
+
+    pool = start_worker_pool(asyncio.get_running_loop(), workers=3)
+    try:
+        started = workers()
+        assert len(started) == 3
+        # Back-to-back jobs are what made asyncio's default executor add threads over a long session.
+        ran_on = {await asyncio.to_thread(lambda: threading.current_thread().name) for _ in range(300)}
+        assert ran_on <= started
+        assert workers() == started
+    finally:
+        pool.shutdown(wait=False)

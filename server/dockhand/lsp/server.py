@@ -56,7 +56,9 @@ class DockhandServer(LanguageServer):
     """The language server. Features read its snapshots; background tasks keep them fresh."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(name="dockhand", version=__version__, protocol_cls=ObservedProtocol)
+        # pygls's pool only reads stdin, one read at a time; with its default size (6) the same idle-marking race
+        # as in runtime/threads.start_worker_pool started a new reader thread now and then, up to 6.
+        super().__init__(name="dockhand", version=__version__, protocol_cls=ObservedProtocol, max_workers=1)
         self.settings = settings
         self.trusted = False
         self._tasks: set[asyncio.Task[Any]] = set()

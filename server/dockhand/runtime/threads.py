@@ -9,9 +9,28 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
+
+WORKER_THREADS = 4
+"""Threads behind `asyncio.to_thread` (telemetry store reads and writes, `docker compose config`); 2 cores here."""
+
+
+def start_worker_pool(loop: asyncio.AbstractEventLoop, workers: int = WORKER_THREADS) -> ThreadPoolExecutor:
+    """Give `loop` a default executor of `workers` named threads, all started now.
+
+    asyncio's own default executor starts another thread whenever a job arrives before the previous job's thread
+    has marked itself idle — a race that back-to-back `to_thread` calls keep hitting — so over a soak it crept up
+    to its cap (asyncio_0…asyncio_5). Started up front, the count is flat from the first second.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dockhand-worker")
+    all_started = threading.Barrier(workers)
+    for _ in range(workers):  # none can go idle before all are waiting, so each submit starts a thread
+        pool.submit(all_started.wait, 5.0)
+    loop.set_default_executor(pool)
+    return pool
 
 
 async def in_daemon_thread(fn: Callable[..., T], *args: object) -> T:

@@ -12,6 +12,7 @@ from dockhand import __version__
 from dockhand.errors import DiagnosticError
 from dockhand.log import ClientLogHandler
 from dockhand.lsp.server import DockhandServer
+from dockhand.runtime.threads import start_worker_pool
 
 logger = logging.getLogger("dockhand.lifecycle")
 
@@ -22,6 +23,7 @@ def register(server: DockhandServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: DockhandServer, params: types.InitializeParams) -> None:
         ls.guard_transport()
+        start_worker_pool(asyncio.get_running_loop())
         options: dict[str, Any] = params.initialization_options or {}
         apply_options(ls, options)
 
