@@ -100,7 +100,11 @@ class Materializer:
             out = []
             for c in node.children:
                 v = c.value
-                if c.__class__ is ScalarNode and not c.tag and not (interpolate_strings and v.__class__ is str and "$" in v):
+                if (
+                    c.__class__ is ScalarNode
+                    and not c.tag
+                    and not (interpolate_strings and v.__class__ is str and "$" in v)
+                ):
                     budget[0] -= 1  # a plain scalar is its value: no call needed (most of a compose file)
                     out.append(v)
                 else:
@@ -112,7 +116,11 @@ class Materializer:
                 if key in out:
                     continue
                 v = c.value
-                if c.__class__ is ScalarNode and not c.tag and not (interpolate_strings and v.__class__ is str and "$" in v):
+                if (
+                    c.__class__ is ScalarNode
+                    and not c.tag
+                    and not (interpolate_strings and v.__class__ is str and "$" in v)
+                ):
                     budget[0] -= 1
                     out[key] = v
                 else:

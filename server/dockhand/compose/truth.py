@@ -23,7 +23,7 @@ from dockhand.compose.document import Node, ParsedDocument, Problem, Span
 from dockhand.compose.model import ComposeProject
 from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
-from dockhand.runtime.compose_cli import find_compose, run_compose
+from dockhand.runtime.compose_cli import background_env, find_compose, run_compose
 
 logger = logging.getLogger("dockhand.compose.truth")
 
@@ -102,8 +102,7 @@ class ComposeTruth:
                 [*args, "config", "--quiet"],
                 cwd=project.directory,
                 timeout=settings.compose_config_timeout_s,
-                # Compose is Go: one core is plenty for `config`, and the language server keeps the other.
-                env={"GOMAXPROCS": "1", **self.environ},
+                env=background_env(self.environ),
             )
         except DiagnosticError as err:
             if err.code == "compose-timeout":

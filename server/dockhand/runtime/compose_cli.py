@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,14 +109,29 @@ def run_compose(
     return proc
 
 
+def background_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for Compose runs the server makes on its own (`config`): Go would use every core, and a
+    background check must leave the editor's work one (it is the same answer, a little later)."""
+    return {"GOMAXPROCS": "1", **(os.environ if env is None else env)}
+
+
 async def run_compose_async(
-    cli: ComposeCli, args: list[str], *, cwd: str | os.PathLike[str] | None = None, limit_s: float = 120
+    cli: ComposeCli,
+    args: list[str],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    limit_s: float = 120,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[int, str, str]:
     """Run compose without blocking the event loop: (exit code, stdout, stderr); -1 with a reason on timeout."""
     import asyncio  # local: the synchronous callers above never need it
 
     proc = await asyncio.create_subprocess_exec(
-        *cli.argv(*args), cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        *cli.argv(*args),
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=None if env is None else dict(env),
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), limit_s)

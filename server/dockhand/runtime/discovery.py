@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 from dockhand.errors import DiagnosticError
-from dockhand.runtime.compose_cli import ComposeCli, run_compose_async
+from dockhand.runtime.compose_cli import ComposeCli, background_env, run_compose_async
 from dockhand.runtime.state import ContainerInfo, ProjectInfo, ServiceDecl, Snapshot, StateStore
 from dockhand.runtime.threads import in_daemon_thread
 
@@ -225,10 +225,14 @@ class ProjectWatcher:
         except DiagnosticError as err:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=err.message)
         base = [arg for f in guess.config_files for arg in ("-f", f)]
-        config = await run_compose_async(cli, [*base, "config", "--format", "json"], cwd=guess.working_dir, limit_s=30)
+        config = await run_compose_async(
+            cli, [*base, "config", "--format", "json"], cwd=guess.working_dir, limit_s=30, env=background_env()
+        )
         if config[0] != 0:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=config[2].strip())
-        hashes = await run_compose_async(cli, [*base, "config", "--hash", "*"], cwd=guess.working_dir, limit_s=30)
+        hashes = await run_compose_async(
+            cli, [*base, "config", "--hash", "*"], cwd=guess.working_dir, limit_s=30, env=background_env()
+        )
         extensions = await in_daemon_thread(service_extensions, guess.config_files)
         try:
             return resolve(guess, config[1], hashes[1] if hashes[0] == 0 else "", extensions)
