@@ -77,8 +77,9 @@ LSP_TRACKED = Gauge(
 )
 OTLP_REQUESTS = Counter(
     "dockhand_otlp_requests_total",
-    "OTLP export requests received, by outcome (accepted, rejected_size, rejected_decode, …).",
-    ["outcome"],
+    "OTLP/HTTP POSTs the receiver answered, by route (/v1/traces, /v1/logs, other) and outcome (accepted, "
+    "rejected_decode, rejected_size, rejected_type, rejected_route, rejected_length, timeout, unavailable).",
+    ["route", "outcome"],
     registry=REGISTRY,
 )
 

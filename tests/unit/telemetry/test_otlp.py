@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,26 @@ def test_bind_hosts_never_listen_on_every_interface() -> None:
     assert bind_hosts("127.0.0.1, 0.0.0.0") == ["127.0.0.1"]
     auto = bind_hosts("auto")
     assert auto[0] == "127.0.0.1" and "0.0.0.0" not in auto
+
+
+def test_listeners_of_addresses_no_longer_wanted_are_closed() -> None:
+    r = Receiver("127.0.0.1,127.0.0.2", 0, LIMIT, Sink(), "/nowhere/telemetry.sqlite3")
+    assert r.start()
+    try:
+        assert len(r.addresses) == 2
+        r.host_setting = "127.0.0.1"  # as when a bridge network is removed: its gateway is no longer listed
+        assert r.start()
+        assert r.addresses == [f"127.0.0.1:{r.port}"]
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.2:{r.port}/dockhand/info", timeout=2)
+        for _ in range(100):  # the serving thread ends right after its loop stops (bounded wait)
+            if not any(t.name == "otlp-127.0.0.2" for t in threading.enumerate()):
+                break
+            time.sleep(0.02)
+        assert not any(t.name == "otlp-127.0.0.2" for t in threading.enumerate())
+        assert httpx.get(f"http://127.0.0.1:{r.port}/dockhand/info", timeout=2).status_code == 200
+    finally:
+        r.stop()
 
 
 @pytest.fixture
