@@ -8,6 +8,7 @@ Contract (stable; `server.projects` is a ProjectIndex):
 - Writers (the diagnostics feature, discovery): `open/change/close(uri, …)` record editor text;
   `rebuild(uri)` re-resolves every project the file belongs to (reads disk) and returns the new snapshots;
   `load_path(path)` loads a project from disk and registers it (for discovery of projects not open);
+  `warm(path)` analyses one from disk without registering it, so that opening its files later is cheap;
   `affected_by(uri)` names the projects to rebuild when a file changes on disk.
 - `listeners`: callables `(ProjectSnapshot) -> None` run after a project's snapshot changes (live stack hook).
 """
@@ -153,7 +154,12 @@ class ProjectIndex:
     # -- writes ------------------------------------------------------------------------------------------
 
     def open(self, uri: str, text: str, version: int | None) -> None:
-        self._open[canonical_uri(uri)] = _OpenDocument(text, version)
+        uri = canonical_uri(uri)
+        # A file analysed from disk (see `warm`) and opened unchanged keeps that parse, and with it every
+        # per-service finding remembered on its nodes: the editor gets its diagnostics without a cold parse.
+        cached = self._disk.cached(Path(to_fs_path(uri) or uri))
+        same = cached is not None and cached.text == text and cached.encoding == self.encoding()
+        self._open[uri] = _OpenDocument(text, version, previous=cached if same else None)
 
     def change(self, uri: str, text: str, version: int | None) -> None:
         old = self._open.get(canonical_uri(uri))
@@ -183,6 +189,14 @@ class ProjectIndex:
         source = _OverlaySource(self)
         directory, files = project_files_for(path.absolute(), self.environ, source)
         return self._build(tuple(path_uri(f) for f in files), directory, files, source)
+
+    def warm(self, path: Path) -> None:
+        """Analyse a project from disk without registering it: its files' parses stay cached and per-service
+        findings stay remembered on their nodes, so opening one of them later costs little (see `open`)."""
+        source = _OverlaySource(self)
+        directory, files = project_files_for(path.absolute(), self.environ, source)
+        with paused_gc():
+            check_project(load_project(files, source=source, environ=self.environ, project_directory=directory))
 
     def _build(self, key: ProjectKey, directory: Path, files: list[Path], source: _OverlaySource) -> ProjectSnapshot:
         with paused_gc():

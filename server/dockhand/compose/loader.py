@@ -93,6 +93,11 @@ class DiskSource:
         self._cache[path] = (key, doc)
         return doc
 
+    def cached(self, path: Path) -> ParsedDocument | None:
+        """The last parse of `path`, without touching the disk (it may be stale: compare its text)."""
+        hit = self._cache.get(path)
+        return hit[1] if hit else None
+
     def read_text(self, path: Path) -> str | None:
         try:
             return path.read_bytes().decode("utf-8", errors="replace")

@@ -61,7 +61,7 @@ def _declared_name(config_file: Path) -> str:
 
 def guess_project(directory: Path) -> ProjectInfo | None:
     """The project in `directory` (its first compose file plus the override), named as Compose would name it."""
-    primary = next((directory / n for n in COMPOSE_FILES if (directory / n).is_file()), None)
+    primary = primary_file(directory)
     if primary is None:
         return None
     files = [str(primary)]
@@ -70,6 +70,16 @@ def guess_project(directory: Path) -> ProjectInfo | None:
         files.append(str(override))
     name = normalize_project_name(_declared_name(primary) or directory.name)
     return ProjectInfo(name=name, working_dir=str(directory), config_files=tuple(files))
+
+
+def search_roots(folders: Iterable[str | None], extra: Iterable[str]) -> list[str]:
+    """Where to look for projects: the workspace folders (and root) plus the configured discovery roots."""
+    return sorted({p for p in (*folders, *extra) if p})
+
+
+def primary_file(directory: Path) -> Path | None:
+    """The compose file Compose would read first in `directory`."""
+    return next((directory / n for n in COMPOSE_FILES if (directory / n).is_file()), None)
 
 
 def find_project_dirs(roots: Iterable[str | Path], depth: int) -> list[Path]:

@@ -47,3 +47,40 @@ def test_editing_an_included_file_rebuilds_the_including_project(tmp_path: Path)
     index.rebuild(lib)
     assert "undefined-service" in {p.code for p in index.problems_for(main)}
     assert index.for_uri(lib) is not None and "database" in index.for_uri(lib).services  # type: ignore[union-attr]
+
+
+def _problems(index: ProjectIndex, uri: str) -> list[tuple[str, int, int]]:
+    return sorted((p.code, p.span.start_line, p.span.start_char) for p in index.problems_for(uri))
+
+
+def test_a_project_warmed_from_disk_is_reused_when_opened_unchanged_and_not_when_edited(tmp_path: Path) -> None:
+    text = (
+        "services:\n"
+        "  web:\n    image: nginx\n    restart: sometimes\n    depends_on: [api, ghost]\n"
+        "  api:\n    image: api\n    environment:\n      TOKEN: ${API_TOKEN}\n"
+    )
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(text)
+    uri = path_uri(compose)
+    cold = ProjectIndex(environ={})
+    cold.open(uri, text, 1)
+    cold.rebuild(uri)
+
+    warm = ProjectIndex(environ={})
+    warm.warm(compose)
+    assert warm.for_uri(uri) is None  # analysed, not registered: nothing shows until the file is opened
+    on_disk = warm._disk.cached(compose)
+    warm.open(uri, text, 1)
+    warm.rebuild(uri)
+    document = warm.document(uri)
+    assert document is not None and on_disk is not None and document.root is on_disk.root  # the parse was reused
+    assert _problems(warm, uri) == _problems(cold, uri)
+    assert {p[0] for p in _problems(warm, uri)} >= {"bad-value", "undefined-service", "unset-variable"}
+
+    edited = text.replace("ghost", "api2")
+    warm.close(uri)
+    warm.open(uri, edited, 2)  # unsaved edits: the editor's text is parsed, not the warmed disk text
+    warm.rebuild(uri)
+    document = warm.document(uri)
+    assert document is not None and document.root is not on_disk.root
+    assert any(p.code == "undefined-service" and "api2" in p.message for p in warm.problems_for(uri))

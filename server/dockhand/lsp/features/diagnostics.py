@@ -16,11 +16,15 @@ import re
 from collections.abc import Iterable
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from dockhand.compose.document import Problem
 from dockhand.compose.index import ProjectSnapshot, canonical_uri
+from dockhand.compose.loader import path_uri
 from dockhand.compose.truth import ComposeTruth
 from dockhand.lsp.server import DockhandServer
+from dockhand.runtime.discovery import find_project_dirs, primary_file, search_roots
+from dockhand.runtime.threads import in_daemon_thread
 
 logger = logging.getLogger("dockhand.diagnostics")
 
@@ -32,6 +36,9 @@ IDLE_GC_S = 5.0
 # that long, so a pass runs at least this often while edits continue.
 MAX_GC_GAP_S = 60.0
 """Quiet time after which the cyclic GC gets a full pass (the analysis pauses it)."""
+WARM_MAX_PROJECTS = 50
+"""Projects analysed ahead of time at startup (a monorepo may hold hundreds; the first ones are the likely ones)."""
+WARM_PAUSE_S = 0.05
 _COMPOSE_NAME = re.compile(r"(^|/)(docker-)?compose[\w.\-]*\.ya?ml$")
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -196,13 +203,28 @@ def _idle_collect() -> None:
     gc.collect()
 
 
+async def _warm_workspace(server: DockhandServer) -> None:
+    """Analyse the workspace's compose projects in the background once the client is ready, one project per
+    event-loop turn, so that opening any of them publishes diagnostics without a cold parse (ProjectIndex.warm)."""
+    folders = [to_fs_path(f.uri) for f in server.workspace.folders.values()]
+    roots = search_roots([*folders, server.workspace.root_path], server.settings.discovery_roots)
+    directories = await in_daemon_thread(find_project_dirs, roots, server.settings.discovery_depth)
+    for directory in directories[:WARM_MAX_PROJECTS]:
+        await asyncio.sleep(WARM_PAUSE_S)  # requests and edits go first
+        primary = primary_file(directory)
+        if primary is None or server.projects.is_open(path_uri(primary)):
+            continue
+        try:
+            server.projects.warm(primary)
+        except Exception:  # a warm-up is an optimisation: a bug must cost only the speed-up
+            logger.exception("could not analyse %s ahead of time", primary)
+
+
 def _differs_from_disk(server: DockhandServer, uri: str) -> bool:
     doc = server.projects.document(uri)
     if doc is None:
         return False
     try:
-        from pygls.uris import to_fs_path
-
         with open(to_fs_path(uri) or uri, encoding="utf-8", errors="replace", newline="") as handle:
             return handle.read() != doc.text
     except OSError:
@@ -225,6 +247,11 @@ def register(server: DockhandServer) -> None:
         return str(getattr(kind, "value", kind) or "utf-16")
 
     server.projects.encoding = encoding
+
+    def warm_workspace() -> None:
+        server.run_task(_warm_workspace(server), name="warm-workspace")
+
+    server.on_initialized.append(warm_workspace)
 
     def debounce_s() -> float:
         return server.settings.diagnostics_debounce_ms / 1000

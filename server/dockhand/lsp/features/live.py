@@ -25,7 +25,7 @@ from dockhand.lsp.server import DockhandServer
 from dockhand.observe import metrics
 from dockhand.runtime.compose_cli import ComposeCli, find_compose
 from dockhand.runtime.diagnose import diagnose
-from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name
+from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name, search_roots
 from dockhand.runtime.engine import EngineWatcher
 from dockhand.runtime.health import HealthMonitor
 from dockhand.runtime.lifecycle import LifecycleRunner
@@ -120,8 +120,7 @@ class LiveRuntime:
 
     def _roots(self) -> list[str]:
         folders = [to_fs_path(f.uri) for f in self.server.workspace.folders.values()]
-        root = self.server.workspace.root_path
-        return [p for p in {*folders, root, *self.server.settings.discovery_roots} if p]
+        return search_roots([*folders, self.server.workspace.root_path], self.server.settings.discovery_roots)
 
     # --- Documents -------------------------------------------------------------------------------------
     def view(self, uri: str) -> DocumentView | None:
