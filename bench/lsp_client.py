@@ -9,10 +9,13 @@ benchmark with a `time.perf_counter()` stamp.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
 from typing import Any
+
+import psutil
 
 Json = Any
 ConfigurationAnswer = Callable[[dict[str, Any]], Json]
@@ -46,6 +49,32 @@ class LspProcess:
         )
         self._reader = asyncio.create_task(self._read_loop())
         self._stderr_drain = asyncio.create_task(self._drain_stderr())
+
+    async def settled(self, quiet_s: float = 1.0, limit_s: float = 120.0) -> float:
+        """Wait until the server and every process it started have used < 5 % of a core for `quiet_s` (it has
+        finished looking at its workspace); returns the seconds waited."""
+        assert self._proc is not None
+        started = time.perf_counter()
+        server = psutil.Process(self._proc.pid)
+
+        def cpu_seconds() -> float:
+            # The server's own time, its finished children's (children_*), and its running children's.
+            times = server.cpu_times()
+            total = times.user + times.system + times.children_user + times.children_system
+            for child in server.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    child_times = child.cpu_times()
+                    total += child_times.user + child_times.system
+            return total
+
+        before = cpu_seconds()
+        while time.perf_counter() - started < limit_s:
+            await asyncio.sleep(quiet_s)
+            now = cpu_seconds()
+            if now - before < 0.05 * quiet_s:
+                break
+            before = now
+        return time.perf_counter() - started
 
     async def _drain_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None

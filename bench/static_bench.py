@@ -5,7 +5,11 @@ Run: `.venv/bin/python bench/static_bench.py` (options: --sizes 50,200,1000 --op
 For each size it writes a realistic compose project (bench/compose_gen.py; valid but for one misspelt key, so
 every validating server has a verdict to publish), starts each server over stdio
 with a tiny timestamping JSON-RPC client (bench/lsp_client.py) and measures, in the same run:
-  * didOpen → first textDocument/publishDiagnostics for that document (`--opens` fresh documents, p50 / max);
+  * didOpen → first textDocument/publishDiagnostics for that document (`--opens` fresh documents, p50 / max):
+    "open" for files outside the workspace folder (cold: nothing about them is known), "ws open" for files of the
+    workspace folder opened unchanged once the server has gone idle after initialize (at most `--workspace-wait`
+    s; Dockhand analyses its workspace's compose projects in the background at startup, the peers do not, so for
+    them both columns are the same work). Every file differs (its own project name), so nothing is shared by text;
   * didChange (an incremental edit of one image tag) → the next publishDiagnostics (p50 / p99);
   * textDocument/hover round trip on service names, `image:` keys and depends_on targets (p50 / p99).
 Each server first opens a tiny file with an unknown key, which both warms it up and proves it validates (the
@@ -38,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from compose_gen import compose_text, write_project
 from engine_figures import engine_figures
-from lsp_client import LspError, LspProcess
 from peers import PINNED, ensure_peers
+
+from lsp_client import LspError, LspProcess
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SCHEMA = REPO.parent / "shared" / "peers" / "compose-spec.json"
@@ -139,14 +144,15 @@ async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namesp
     """All figures for one server at one size (a fresh server process)."""
     result: dict[str, Any] = {"server": spec.name, "services": size, "errors": [], "load_before": os.getloadavg()[0]}
     client = LspProcess(spec.argv, spec.configuration, spec.env)
+    workspace, elsewhere = root / "workspace", root / "elsewhere"
     await client.start()
     try:
         await client.request(
             "initialize",
             {
                 "processId": None,
-                "rootUri": root.as_uri(),
-                "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+                "rootUri": workspace.as_uri(),
+                "workspaceFolders": [{"uri": workspace.as_uri(), "name": workspace.name}],
                 "capabilities": CLIENT_CAPABILITIES,
                 "initializationOptions": {"trusted": False} if spec.name == "dockhand" else None,
             },
@@ -174,7 +180,7 @@ async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namesp
             arrived = await client.wait_notification("textDocument/publishDiagnostics", for_uri, args.timeout)
             return arrived - start, counts[-1]
 
-        warmup = root / "warmup" / "compose.yaml"
+        warmup = elsewhere / "warmup" / "compose.yaml"
         warmup.parent.mkdir(exist_ok=True)
         warmup.write_text(WARMUP_TEXT)
         try:
@@ -184,25 +190,30 @@ async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namesp
             result["flags_unknown_key"] = None
             result["errors"].append("no diagnostics for the warm-up file")
         client.notify("textDocument/didClose", {"textDocument": {"uri": warmup.as_uri()}})
+        # As after opening a folder in the editor: every server may first look at its workspace (Dockhand analyses
+        # its compose projects and asks Compose about them); measure once it has gone quiet.
+        result["settled_s"] = round(await client.settled(limit_s=args.workspace_wait), 1)
 
-        opens: list[float] = []
-        diagnostics_on_open: list[int] = []
         uri, text = "", ""
-        for run in range(args.opens):
-            compose = root / f"r{run}" / "compose.yaml"
-            text = compose.read_text()
-            if uri:
-                client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
-            uri = compose.as_uri()
-            try:
-                elapsed, count = await open_and_wait(uri, text)
-            except TimeoutError:
-                result["errors"].append(f"didOpen: no diagnostics within {args.timeout}s")
-                break
-            opens.append(elapsed)
-            diagnostics_on_open.append(count)
-            await asyncio.sleep(args.settle)
-        result["open_ms"] = [ms(v) for v in opens]
+        for folder, key in ((elsewhere, "open"), (workspace, "ws_open")):
+            opens: list[float] = []
+            diagnostics_on_open: list[int] = []
+            for run in range(args.opens):
+                compose = folder / f"r{run}" / "compose.yaml"
+                text = compose.read_text()
+                if uri:
+                    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+                uri = compose.as_uri()
+                try:
+                    elapsed, count = await open_and_wait(uri, text)
+                except TimeoutError:
+                    result["errors"].append(f"didOpen: no diagnostics within {args.timeout}s")
+                    break
+                opens.append(elapsed)
+                diagnostics_on_open.append(count)
+                await asyncio.sleep(args.settle)
+            result[f"{key}_ms"] = [ms(v) for v in opens]
+            result.setdefault("diagnostics_on_open", diagnostics_on_open)
         result["diagnostics_on_open"] = diagnostics_on_open
 
         changes: list[float] = []
@@ -261,7 +272,7 @@ async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namesp
     finally:
         await client.stop()
     result["load_after"] = os.getloadavg()[0]
-    for key in ("open", "change", "hover"):
+    for key in ("open", "ws_open", "change", "hover"):
         values = result.get(f"{key}_ms", [])
         result[f"{key}_p50"] = percentile(values, 50)
         result[f"{key}_p99"] = percentile(values, 99)
@@ -276,10 +287,12 @@ def fmt(value: float | None) -> str:
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     header = (
-        f"{'services':>8}  {'server':<26}{'open p50':>9}{'change p50':>11}{'change p99':>11}"
-        f"{'hover p50':>10}{'hover p99':>10}{'hovers':>8}{'diags':>7}{'checks':>8}{'load':>6}"
+        f"{'services':>8}  {'server':<26}{'open p50':>9}{'ws open':>9}{'change p50':>11}{'change p99':>11}"
+        f"{'hover p50':>10}{'hover p99':>10}{'hovers':>8}{'diags':>7}{'checks':>8}{'settled':>8}{'load':>6}"
     )
-    print("\nlatency in ms (open = didOpen→publishDiagnostics, change = didChange→publishDiagnostics;")
+    print("\nlatency in ms (open = didOpen→publishDiagnostics of a file outside the workspace, never seen before;")
+    print("ws open = the same for a file of the workspace folder, opened unchanged after the servers had")
+    print("gone idle after initialize (settled = seconds that took); change = didChange→publishDiagnostics;")
     print("hovers = answered of those asked; load = 1-min load average after the row, on this machine's cores)")
     print(header)
     print("-" * len(header))
@@ -287,9 +300,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         checks = {True: "yes", False: "no", None: "—"}[row.get("flags_unknown_key")]
         diags = row.get("diagnostics_on_open") or []
         print(
-            f"{row['services']:>8}  {row['server']:<26}{fmt(row['open_p50']):>9}{fmt(row['change_p50']):>11}"
+            f"{row['services']:>8}  {row['server']:<26}{fmt(row['open_p50']):>9}{fmt(row['ws_open_p50']):>9}"
+            f"{fmt(row['change_p50']):>11}"
             f"{fmt(row['change_p99']):>11}{fmt(row['hover_p50']):>10}{fmt(row['hover_p99']):>10}"
             f"{row.get('hover_answered', 0):>8}{(diags[0] if diags else '—'):>7}{checks:>8}"
+            f"{row.get('settled_s', 0):>8}"
             f"{row['load_after']:>6.1f}"
         )
         for error in row["errors"][:3]:
@@ -301,7 +316,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         if not ours or not yaml_ls:
             continue
         parts = []
-        for key in ("open", "change"):
+        for key in ("open", "ws_open", "change"):
             if ours[f"{key}_p50"] and yaml_ls[f"{key}_p50"]:
                 parts.append(f"{key} {yaml_ls[f'{key}_p50'] / ours[f'{key}_p50']:.1f}x")
         print(f"{size:>8} services: Dockhand vs yaml-language-server (p50): {', '.join(parts) or '—'}")
@@ -318,7 +333,8 @@ async def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[int,
             for spec in specs:
                 root = Path(tmp) / f"{spec.name}-{size}"
                 for run_index in range(args.opens):
-                    write_project(root / f"r{run_index}", size, project=f"bench{run_index}")
+                    for folder in ("elsewhere", "workspace"):  # no two files alike: nothing is reused between them
+                        write_project(root / folder / f"r{run_index}", size, project=f"{folder}{run_index}")
                 print(f"… {size} services, {spec.name}", file=sys.stderr, flush=True)
                 rows.append(await measure(spec, size, root, args))
             compose = write_project(Path(tmp) / f"engine-{size}", size)
@@ -347,6 +363,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for diagnostics")
     parser.add_argument("--settle", type=float, default=0.2, help="pause between steps so late answers drain")
     parser.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
+    parser.add_argument(
+        "--workspace-wait", type=float, default=120.0, help="longest wait for a server to go idle after initialize"
+    )
     parser.add_argument(
         "--dockhand-env",
         action="append",
