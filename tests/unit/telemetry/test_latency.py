@@ -112,3 +112,27 @@ def test_prometheus_window_is_the_increase_between_scrapes() -> None:
     window = history.window(300, 1400.0)  # the baseline is the scrape at t=1000 (older than 300 s)
     assert window["GET /orders"].count == 100
     assert history.window(3600, 1400.0)["GET /orders"].count == 200  # nothing that old: since start
+
+
+def test_prometheus_history_of_an_hour_stays_small_and_windows_stay_right_to_the_minute() -> None:
+    def scrape(requests: int) -> str:
+        """A service that has served `requests` requests, all within 5 ms."""
+        return "\n".join(
+            [
+                "# TYPE http_server_requests_seconds histogram",
+                f'http_server_requests_seconds_bucket{{method="GET",uri="/orders",le="0.005"}} {requests}',
+                f'http_server_requests_seconds_bucket{{method="GET",uri="/orders",le="+Inf"}} {requests}',
+                f'http_server_requests_seconds_count{{method="GET",uri="/orders"}} {requests}',
+                f'http_server_requests_seconds_sum{{method="GET",uri="/orders"}} {requests * 0.001}',
+                "",
+            ]
+        )
+
+    history = ScrapeHistory(keep_s=3600)
+    for second in range(0, 2 * 3600, 5):  # two hours of scrapes every 5 s; one request a second
+        history.add(float(second), scrape(second))
+    now = float(2 * 3600 - 5)
+    assert len(history) <= 60 + 24 + 1  # one a minute for the hour, every scrape of the last two minutes
+    assert history.window(60, now)["GET /orders"].count == 60  # recent windows: exact
+    assert 600 <= history.window(600, now)["GET /orders"].count <= 660  # older: may start up to a minute early
+    assert 3500 <= history.window(3500, now)["GET /orders"].count <= 3560
