@@ -271,11 +271,19 @@ def report(samples: list[Sample], errors: dict[str, int], args: argparse.Namespa
         statistics.linear_regression([s.t / 60 for s in half], [s.rss_mb for s in half]).slope if len(half) > 1 else 0.0
     )
     all_hovers = sorted(h for s in samples for h in s.hover_ms)
+    # Per-minute medians: a one-sample swing of a few MB (a cache refilled, a thread's malloc arena) moves the
+    # regression over ~30 samples by tenths of a MB/min; the medians show whether the level itself moves.
+    minutes: dict[int, list[float]] = {}
+    for s in samples:
+        minutes.setdefault(int(s.t // 60), []).append(s.rss_mb)
+    medians = [statistics.median(v) for _, v in sorted(minutes.items())]
+    threads = sorted({s.threads for s in samples[1:]})
     print(f"\nRSS curve ({low:.1f} … {high:.1f} MB): {curve}")
     print(
         f"RSS first {rss[0]:.1f} MB, after warm-up {rss[1]:.1f} MB, last {rss[-1]:.1f} MB, max {high:.1f} MB; "
         f"slope over the second half {slope:+.2f} MB/min"
     )
+    print(f"RSS median per minute: {' '.join(f'{m:.1f}' for m in medians)} MB; threads after warm-up: {threads}")
     if all_hovers:
         print(
             f"hovers: {len(all_hovers)}, p50 {statistics.median(all_hovers):.2f} ms, "
