@@ -256,6 +256,7 @@ async def soak(args: argparse.Namespace) -> None:
     await server.stop()
     if stack is not None:
         stack.down()
+    shutil.rmtree(workdir, ignore_errors=True)  # the telemetry store alone is ~90 MB after 10 minutes
     report(samples, errors, args)
 
 
