@@ -68,6 +68,19 @@ def traced_order(stack: ExamplesStack) -> str:
     return trace_id
 
 
+def wait_until_restarted(stack: ExamplesStack, service: str, started_before: str) -> None:
+    """Docker reports the service's container started again after `started_before`; then the stack is restored."""
+    container = stack.container(service)
+
+    def restarted() -> bool:
+        container.reload()
+        state = container.attrs["State"]
+        return bool(state["StartedAt"] != started_before and state["Running"])
+
+    wait_until(restarted, 60, f"Docker to report the {service} container started again")
+    stack.restore()
+
+
 def test_hover_on_a_service_shows_its_health_and_url(live: Workbench, shop: ExamplesStack) -> None:
     live.goto_line(compose_line(shop, r"  gateway:"))
     gateway_line = re.compile(r"^\s*gateway:\s*$")
@@ -109,8 +122,7 @@ def test_services_tree_lists_the_services_with_their_docker_state(live: Workbenc
 
 
 def test_the_restart_code_lens_really_restarts_the_container(live: Workbench, shop: ExamplesStack) -> None:
-    container = shop.container("pricing")
-    started_before = container.attrs["State"]["StartedAt"]
+    started_before = shop.container("pricing").attrs["State"]["StartedAt"]
     live.page.locator(".editor-instance .monaco-editor").first.click()
     live.goto_line(compose_line(shop, r"  pricing:"))
     line = live.line(re.compile(r"^\s*pricing:\s*$"))
@@ -118,31 +130,16 @@ def test_the_restart_code_lens_really_restarts_the_container(live: Workbench, sh
     expect(restart).to_be_visible(timeout=30_000)
     live.screenshot("code-lens-before-restart")
     restart.click()
-
-    def restarted() -> bool:
-        container.reload()
-        state = container.attrs["State"]
-        return bool(state["StartedAt"] != started_before and state["Running"])
-
-    wait_until(restarted, 60, "Docker to report the pricing container started again")
-    shop.restore()
+    wait_until_restarted(shop, "pricing", started_before)
 
 
 def test_the_services_tree_restart_action_restarts_the_container(live: Workbench, shop: ExamplesStack) -> None:
-    container = shop.container("tracking")
-    started_before = container.attrs["State"]["StartedAt"]
+    started_before = shop.container("tracking").attrs["State"]["StartedAt"]
     live.show_dockhand()
     row = live.section("Services").locator(".monaco-list-row", has_text=re.compile(r"^tracking")).first
     row.hover()
     row.locator(".action-label[aria-label='Restart']").click()
-
-    def restarted() -> bool:
-        container.reload()
-        state = container.attrs["State"]
-        return bool(state["StartedAt"] != started_before and state["Running"])
-
-    wait_until(restarted, 60, "Docker to report the tracking container started again")
-    shop.restore()
+    wait_until_restarted(shop, "tracking", started_before)
 
 
 def test_traces_tree_and_the_waterfall_view(live: Workbench, shop: ExamplesStack) -> None:

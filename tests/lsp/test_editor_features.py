@@ -103,9 +103,8 @@ async def open_and_index(client: LanguageClient, uri: str, text: str, probe: typ
             text_document=types.TextDocumentItem(uri=uri, language_id="dockercompose", version=1, text=text)
         )
     )
-    request = types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=probe)
     for _ in range(100):
-        if await client.text_document_hover_async(request) is not None:
+        if await hover_at(client, uri, probe) is not None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the server never indexed the project")
@@ -115,13 +114,17 @@ def at(rng: types.Range) -> types.Position:
     return types.Position(rng.start.line, rng.start.character + 1)
 
 
+async def hover_at(client: LanguageClient, uri: str, position: types.Position) -> types.Hover | None:
+    return await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position)
+    )
+
+
 async def test_hover_shows_the_static_card_with_secrets_masked(client: LanguageClient, project) -> None:  # type: ignore[no-untyped-def]
     _root, main, _shared = project
     await open_and_index(client, main, MAIN)
     name = word_range(client, MAIN, 3, "web")
-    hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=at(name))
-    )
+    hover = await hover_at(client, main, at(name))
     assert hover is not None and hover.range == name
     assert isinstance(hover.contents, types.MarkupContent) and hover.contents.kind == types.MarkupKind.Markdown
     card = hover.contents.value
@@ -142,9 +145,7 @@ async def test_hover_after_non_ascii_uses_the_negotiated_columns(client: Languag
     _root, main, _shared = project
     await open_and_index(client, main, MAIN)
     db = word_range(client, MAIN, API_LINE, "db")
-    hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=at(db))
-    )
+    hover = await hover_at(client, main, at(db))
     static = (
         "**service** `db` · project `shop`\n"
         "*declared in* `shared/compose.yaml:2`\n\n"
@@ -337,9 +338,7 @@ async def test_hover_on_a_secret_reference_shows_where_and_who_never_the_content
     _root, main, _shared = project
     await open_and_index(client, main, MAIN)
     use = word_range(client, MAIN, 14, "api_key")
-    hover = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=at(use))
-    )
+    hover = await hover_at(client, main, at(use))
     static = (
         "**secret** `api_key` · project `shop`\n"
         "*declared in* `compose.yaml:22`\n\n"
@@ -367,16 +366,12 @@ async def test_hover_never_answers_from_stale_positions(client: LanguageClient, 
     )
     old_web, new_web = at(word_range(client, MAIN, 3, "web")), types.Position(4, 3)
     for position in (old_web, new_web):  # `web` moved down a line; the (held back) snapshot has it on line 3
-        stale = await client.text_document_hover_async(
-            types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=position)
-        )
+        stale = await hover_at(client, main, position)
         assert stale is None  # no answer rather than the card of whatever the old positions point at
     # Reopening re-indexes at once: now the card is there, at the new position.
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=main))
     )
     await open_and_index(client, main, "# shop\n" + MAIN, probe=new_web)
-    fresh = await client.text_document_hover_async(
-        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=main), position=new_web)
-    )
+    fresh = await hover_at(client, main, new_web)
     assert fresh is not None and fresh.range == types.Range(types.Position(4, 2), types.Position(4, 5))
