@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from dockhand.compose.document import EXPANSION_BUDGET, AliasBombError, Node, Problem
 from dockhand.compose.interpolation import interpolate
-from dockhand.compose.nodes import ScalarNode
+from dockhand.compose.nodes import NodeMemo, ScalarNode
 
 
 class Reset:
@@ -64,24 +63,19 @@ class Materializer:
         return out
 
     def _remembered(self, node: Node) -> Any:
-        hit = _materialized.get(node)
-        if hit is not None and hit[0] == self.uri and hit[1] == self._env_key:
-            for problem in hit[3]:
-                self.report(problem)
-            return hit[2]
-        report, found = self.report, []
+        value, found = _materialized.get(node, (self.uri, self._env_key), lambda: self._value_and_findings(node))
+        for problem in found:
+            self.report(problem)
+        return value
 
-        def sink(problem: Problem) -> None:
-            found.append(problem)
-            report(problem)
-
-        self.report = sink
+    def _value_and_findings(self, node: Node) -> tuple[Any, tuple[Problem, ...]]:
+        report = self.report
+        found: list[Problem] = []
+        self.report = found.append
         try:
-            value = self.value(node)
+            return self.value(node), tuple(found)
         finally:
             self.report = report
-        _materialized[node] = (self.uri, self._env_key, value, tuple(found))
-        return value
 
     def value(self, node: Node, interpolate_strings: bool = True) -> Any:
         budget = self.budget
@@ -138,7 +132,8 @@ class Materializer:
         return result
 
 
-_materialized: weakref.WeakKeyDictionary[Node, tuple[str, int, Any, tuple[Problem, ...]]] = weakref.WeakKeyDictionary()
+_materialized: NodeMemo[tuple[Any, tuple[Problem, ...]]] = NodeMemo()
+"""Data and findings per service node (for one file and interpolation environment)."""
 _environments: list[tuple[dict[str, str], int]] = []
 
 

@@ -12,9 +12,10 @@ import bisect
 import contextlib
 import re
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 import yaml
 import yaml.composer
@@ -153,6 +154,26 @@ MAX_DEPTH = 120
 """Deeper nesting than this is reported instead of walked (no compose file needs it; recursion stays bounded)."""
 
 _new_span = tuple.__new__  # Span(...) goes through a Python-level __new__; this is the same tuple, built in C
+
+
+T = TypeVar("T")
+
+
+class NodeMemo(Generic[T]):
+    """Results computed from one node, kept as long as the node lives and reused while `key` (whatever else the
+    result depends on) is unchanged. Nodes are immutable and an edit re-parses one service, reusing the others'
+    nodes (incremental.py), so per-service work is done once per service, not once per edit."""
+
+    def __init__(self) -> None:
+        self._by_node: weakref.WeakKeyDictionary[Node, tuple[Hashable, T]] = weakref.WeakKeyDictionary()
+
+    def get(self, node: Node, key: Hashable, compute: Callable[[], T]) -> T:
+        hit = self._by_node.get(node)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = compute()
+        self._by_node[node] = (key, value)
+        return value
 
 
 class _Composition:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dockhand.compose.document import AliasBombError, Node, ParsedDocument, Problem, Span
 from dockhand.compose.merge import Materializer, merge, normalize_service, strip_markers
 from dockhand.compose.model import Declaration, Dependency, Kind, PathRef, PortBinding, Reference, ServiceConfig
+from dockhand.compose.nodes import NodeMemo
 
 if TYPE_CHECKING:
     from dockhand.compose.loader import DocumentSource
@@ -61,19 +61,14 @@ def name_span(doc: ParsedDocument, node: Node, offset: int, name: str) -> Span:
     return Span(s.start_line, start, s.start_line, start + doc.lines._units(name))
 
 
-_references: weakref.WeakKeyDictionary[Node, tuple[str, str, str, tuple[Reference, ...]]] = weakref.WeakKeyDictionary()
-"""References per service node (immutable; an edit re-parses one service, so the others' are reused)."""
+_references: NodeMemo[tuple[Reference, ...]] = NodeMemo()
+"""References per service node."""
 
 
 def collect_references(part: ServicePart) -> list[Reference]:
     """Every name this service declaration uses, with the span of the name alone."""
     key = (part.decl.uri, part.decl.name, part.doc.encoding)
-    hit = _references.get(part.decl.node)
-    if hit is not None and hit[:3] == key:
-        return list(hit[3])
-    found = _collect_references(part)
-    _references[part.decl.node] = (*key, tuple(found))
-    return found
+    return list(_references.get(part.decl.node, key, lambda: tuple(_collect_references(part))))
 
 
 def _collect_references(part: ServicePart) -> list[Reference]:

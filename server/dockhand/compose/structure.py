@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import weakref
 
 from dockhand.compose.document import Node, ParsedDocument, Problem
+from dockhand.compose.nodes import NodeMemo
 from dockhand.compose.schema import INCLUDE_ENTRY, TOP, Key, Shape
 
 _KIND_NAMES = {
@@ -105,20 +105,17 @@ def _check_values(doc: ParsedDocument, node: Node, shape: Shape, where: str, out
             out.extend(_remembered(doc, value, shape, f"{where}.{name}"))
 
 
-_checked: weakref.WeakKeyDictionary[Node, tuple[str, str, Shape, tuple[Problem, ...]]] = weakref.WeakKeyDictionary()
-"""Findings per service (or resource) node. Nodes are immutable and an edit re-parses one service, reusing the
-others' nodes (incremental.py), so the other services are not walked again."""
+_checked: NodeMemo[tuple[Problem, ...]] = NodeMemo()
+"""Findings per service (or resource) node."""
 
 
 def _remembered(doc: ParsedDocument, node: Node, shape: Shape, where: str) -> tuple[Problem, ...]:
-    hit = _checked.get(node)
-    if hit is not None and hit[0] == doc.uri and hit[1] == where and hit[2] is shape:
-        return hit[3]
-    found: list[Problem] = []
-    _check_map(doc, node, shape, where, found)
-    problems = tuple(found)
-    _checked[node] = (doc.uri, where, shape, problems)
-    return problems
+    def check() -> tuple[Problem, ...]:
+        found: list[Problem] = []
+        _check_map(doc, node, shape, where, found)
+        return tuple(found)
+
+    return _checked.get(node, (doc.uri, where, id(shape)), check)
 
 
 def _check_enum(doc: ParsedDocument, value: Node, spec: Key, where: str, out: list[Problem]) -> None:
