@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from dockhand import __version__
 from dockhand.compose.index import ProjectIndex
 from dockhand.config import Settings
 from dockhand.observe.protocol import ObservedProtocol
+from dockhand.runtime.discovery import search_roots
 
 if TYPE_CHECKING:
     from dockhand.lsp.features.live import LiveRuntime
@@ -79,6 +81,11 @@ class DockhandServer(LanguageServer):
         """Extra diagnostics per uri (e.g. runtime findings); published with the static ones."""
         self.republish: Callable[[Iterable[str]], None] = lambda uris: None
         """Re-publish the diagnostics of these uris (set by features/diagnostics.py)."""
+
+    def project_roots(self) -> list[str]:
+        """Where compose projects are looked for: the workspace folders (and root) plus DOCKHAND_DISCOVERY_ROOTS."""
+        folders = [to_fs_path(f.uri) for f in self.workspace.folders.values()]
+        return search_roots([*folders, self.workspace.root_path], self.settings.discovery_roots)
 
     def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run `coro` in the background, keep a reference, and log (never raise) its failure."""

@@ -23,7 +23,7 @@ from dockhand.compose.index import ProjectSnapshot, canonical_uri
 from dockhand.compose.loader import path_uri
 from dockhand.compose.truth import ComposeTruth
 from dockhand.lsp.server import DockhandServer
-from dockhand.runtime.discovery import find_project_dirs, primary_file, search_roots
+from dockhand.runtime.discovery import find_project_dirs, primary_file
 from dockhand.runtime.threads import in_daemon_thread
 
 logger = logging.getLogger("dockhand.diagnostics")
@@ -32,10 +32,10 @@ TRUTH_QUIET_S = 1.5
 """Quiet time after the last analysis (of any project: Compose must not compete with the editor's foreground
 work for the cores) before `docker compose config` runs."""
 IDLE_GC_S = 5.0
-# Editing without a 5 s pause keeps postponing the idle pass; the frozen set (see paused_gc) must not grow for
-# that long, so a pass runs at least this often while edits continue.
-MAX_GC_GAP_S = 60.0
 """Quiet time after which the cyclic GC gets a full pass (the analysis pauses it)."""
+MAX_GC_GAP_S = 60.0
+"""Editing without a 5 s pause keeps postponing the idle pass; the frozen set (see paused_gc) must not grow for
+that long, so a pass runs at least this often while edits continue."""
 WARM_MAX_PROJECTS = 50
 """Projects analysed ahead of time at startup (a monorepo may hold hundreds; the first ones are the likely ones)."""
 WARM_PAUSE_S = 0.05
@@ -206,9 +206,7 @@ def _idle_collect() -> None:
 async def _warm_workspace(server: DockhandServer) -> None:
     """Analyse the workspace's compose projects in the background once the client is ready, one project per
     event-loop turn, so that opening any of them publishes diagnostics without a cold parse (ProjectIndex.warm)."""
-    folders = [to_fs_path(f.uri) for f in server.workspace.folders.values()]
-    roots = search_roots([*folders, server.workspace.root_path], server.settings.discovery_roots)
-    directories = await in_daemon_thread(find_project_dirs, roots, server.settings.discovery_depth)
+    directories = await in_daemon_thread(find_project_dirs, server.project_roots(), server.settings.discovery_depth)
     for directory in directories[:WARM_MAX_PROJECTS]:
         await asyncio.sleep(WARM_PAUSE_S)  # requests and edits go first
         primary = primary_file(directory)

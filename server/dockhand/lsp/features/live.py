@@ -25,7 +25,7 @@ from dockhand.lsp.server import DockhandServer
 from dockhand.observe import metrics
 from dockhand.runtime.compose_cli import ComposeCli, find_compose
 from dockhand.runtime.diagnose import diagnose
-from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name, search_roots
+from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name
 from dockhand.runtime.engine import EngineWatcher
 from dockhand.runtime.health import HealthMonitor
 from dockhand.runtime.lifecycle import LifecycleRunner
@@ -100,7 +100,7 @@ class LiveRuntime:
         self.engine = EngineWatcher(self.store, loop)
         self.engine.start()
         self.projects = ProjectWatcher(
-            self.store, self._roots, lambda: self.server.settings.discovery_depth, self.compose
+            self.store, self.server.project_roots, lambda: self.server.settings.discovery_depth, self.compose
         )
         health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host)
         self.server.run_task(self.projects.run(), "live-projects")
@@ -117,10 +117,6 @@ class LiveRuntime:
             self.store.set_compose_error(None)
         except DiagnosticError as err:
             self.store.set_compose_error(err)
-
-    def _roots(self) -> list[str]:
-        folders = [to_fs_path(f.uri) for f in self.server.workspace.folders.values()]
-        return search_roots([*folders, self.server.workspace.root_path], self.server.settings.discovery_roots)
 
     # --- Documents -------------------------------------------------------------------------------------
     def view(self, uri: str) -> DocumentView | None:
