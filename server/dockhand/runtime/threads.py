@@ -1,7 +1,8 @@
-"""Blocking work in daemon threads, so a server that is shutting down never waits for a slow scan or probe.
+"""Where blocking work runs: the loop's fixed pool of worker threads, and daemon threads for work that may hang.
 
 `asyncio.to_thread` uses the loop's executor, whose worker threads the interpreter joins at exit: one `os.walk` of
-a huge tree or one hung subprocess would then hold up the editor's "exit". A daemon thread is simply dropped.
+a huge tree or one hung subprocess would then hold up the editor's "exit", so such work goes to `in_daemon_thread`
+(a daemon thread is simply dropped).
 """
 
 from __future__ import annotations

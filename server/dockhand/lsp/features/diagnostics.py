@@ -234,8 +234,6 @@ def register(server: DockhandServer) -> None:
     publisher = DiagnosticsPublisher(server)
     server.republish = publisher.publish
     server.on_shutdown.append(publisher.stop)
-    # The live stack looks for a one-uri `republish_diagnostics`; offer it so only one publisher exists per file.
-    setattr(server, "republish_diagnostics", lambda uri: publisher.publish([uri]))  # noqa: B010
 
     def encoding() -> str:
         try:
