@@ -114,6 +114,14 @@ def test_exit_oom_and_stop_are_told_apart() -> None:
     assert killed_after_stop.stopped
 
 
+def test_the_restart_policy_says_whether_the_engine_brings_a_container_back() -> None:
+    def policy(name: str) -> str:
+        return container_from_inspect({**inspect(), "HostConfig": {"RestartPolicy": {"Name": name}}}).restart_policy
+
+    assert (policy("always"), policy("on-failure"), policy("no"), policy("")) == ("always", "on-failure", "", "")
+    assert container_from_inspect(inspect()).restart_policy == ""
+
+
 def test_restarts_are_remembered_across_inspects() -> None:
     first = container_from_inspect(inspect(StartedAt="2026-11-28T08:00:00Z"))
     second = container_from_inspect(inspect(StartedAt="2026-11-28T08:00:10Z"), first)

@@ -106,6 +106,11 @@ def docker_health(state: Mapping[str, Any]) -> DockerHealth | None:
     )
 
 
+def _restart_policy(attrs: Mapping[str, Any]) -> str:
+    name = str(((attrs.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or "")
+    return "" if name == "no" else name
+
+
 def container_from_inspect(
     attrs: Mapping[str, Any],
     previous: ContainerInfo | None = None,
@@ -150,6 +155,7 @@ def container_from_inspect(
         last_log_lines=log_lines if log_lines is not None else (previous.last_log_lines if previous else ()),
         recent_restarts=restarts,
         stopped=bool(stopped) and not running,
+        restart_policy=_restart_policy(attrs),
     )
 
 
@@ -302,7 +308,11 @@ class EngineWatcher:
             self._post(self._store.remove_container, container_id, cause_ns)
             return
         previous = self._known.get(container_id)
-        if previous is not None and (not plan.inspect or plan.exited_ns is not None):
+        if previous is not None and plan.exited_ns is not None and not plan.stopped and previous.restart_policy:
+            # The engine may bring it back: it marks the container `restarting` before it reports the `die`, so
+            # the inspect says whether this is a restart (loop) or the end, where the event alone would say "exited".
+            plan.inspect = True
+        elif previous is not None and (not plan.inspect or plan.exited_ns is not None):
             # What the events say is published at once (an exit shows without waiting for the engine).
             quick = derive(previous, plan)
             self._known[container_id] = quick

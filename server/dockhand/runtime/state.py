@@ -66,6 +66,8 @@ class ContainerInfo:
     """Times of the most recent (re)starts: a loop shows as several within a minute."""
     stopped: bool = False
     """Stopped on purpose (a `stop` event, or exit 0/143 seen at listing), not crashed."""
+    restart_policy: str = ""
+    """`always`, `unless-stopped`, `on-failure` or empty: whether the engine brings the container back by itself."""
 
     @property
     def running(self) -> bool:
