@@ -27,6 +27,8 @@ logger = logging.getLogger("dockhand.server")
 
 EXIT_GRACE_S = 3.0
 """After `exit` (or the end of the stream) the process ends within this time, even if a thread is stuck."""
+EDITOR_QUIET_S = 1.5
+"""Compose's CLI (a core for seconds on a big file) waits until the editor has analysed nothing for this long."""
 
 
 class ClosableWriter:
@@ -81,6 +83,18 @@ class DockhandServer(LanguageServer):
         """Extra diagnostics per uri (e.g. runtime findings); published with the static ones."""
         self.republish: Callable[[Iterable[str]], None] = lambda uris: None
         """Re-publish the diagnostics of these uris (set by features/diagnostics.py)."""
+        self.last_analysis = 0.0
+        """Event-loop time of the latest static analysis of a document (set by features/diagnostics.py)."""
+
+    async def editor_quiet(self, quiet_s: float = EDITOR_QUIET_S) -> None:
+        """Return once no document has been analysed for `quiet_s`: background runs of Compose's CLI wait for this,
+        so that they never take a core from the analysis of a file being opened or edited."""
+        loop = asyncio.get_running_loop()
+        while True:
+            wait = self.last_analysis + quiet_s - loop.time()
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)  # until the latest analysis is quiet_s old; one may come meanwhile
 
     def project_roots(self) -> list[str]:
         """Where compose projects are looked for: the workspace folders (and root) plus DOCKHAND_DISCOVERY_ROOTS."""

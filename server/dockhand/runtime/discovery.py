@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +175,11 @@ class ProjectWatcher:
         roots: Callable[[], list[str]],
         depth: Callable[[], int],
         compose: Callable[[], ComposeCli],
+        quiet: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
+        self._quiet = quiet
+        """Awaited before each run of Compose's CLI (the server waits for the editor to be idle)."""
         self._roots = roots
         self._depth = depth
         self._compose = compose
@@ -209,7 +212,7 @@ class ProjectWatcher:
             self._wake.clear()
 
     async def _refresh(self) -> None:
-        current: dict[str, ProjectInfo] = {}
+        changed: list[tuple[str, ProjectInfo]] = []
         for directory in sorted(self._dirs):
             key = str(directory)
             # Only stat on the idle path: parse and resolve again only when a compose file changed.
@@ -220,10 +223,20 @@ class ProjectWatcher:
                 if guess is None:
                     self._resolved.pop(key, None)
                 else:
-                    self._resolved[key] = await self._resolve(guess)
-            project = self._resolved.get(key)
-            if project is not None:
-                current.setdefault(project.name, project)
+                    # Known at once by name and files (containers match, the tree links to the file); Compose's
+                    # own answer, which waits for the editor to be idle, then fills in services and hashes.
+                    self._resolved.setdefault(key, guess)
+                    changed.append((key, guess))
+        self._publish()
+        for key, guess in changed:
+            self._resolved[key] = await self._resolve(guess)
+        if changed:
+            self._publish()
+
+    def _publish(self) -> None:
+        current: dict[str, ProjectInfo] = {}
+        for project in (self._resolved[key] for key in sorted(self._resolved)):
+            current.setdefault(project.name, project)
         snapshot: Snapshot = self._store.snapshot
         for extra in projects_from_labels(snapshot.containers.values(), current):
             current[extra.name] = extra
@@ -235,11 +248,15 @@ class ProjectWatcher:
         except DiagnosticError as err:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=err.message)
         base = [arg for f in guess.config_files for arg in ("-f", f)]
+        if self._quiet is not None:
+            await self._quiet()
         config = await run_compose_async(
             cli, [*base, "config", "--format", "json"], cwd=guess.working_dir, limit_s=30, env=background_env()
         )
         if config[0] != 0:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=config[2].strip())
+        if self._quiet is not None:
+            await self._quiet()
         hashes = await run_compose_async(
             cli, [*base, "config", "--hash", "*"], cwd=guess.working_dir, limit_s=30, env=background_env()
         )

@@ -22,15 +22,12 @@ from dockhand.compose.document import Problem
 from dockhand.compose.index import ProjectSnapshot, canonical_uri
 from dockhand.compose.loader import path_uri
 from dockhand.compose.truth import ComposeTruth
-from dockhand.lsp.server import DockhandServer
+from dockhand.lsp.server import EDITOR_QUIET_S, DockhandServer
 from dockhand.runtime.discovery import find_project_dirs, primary_file
 from dockhand.runtime.threads import in_daemon_thread
 
 logger = logging.getLogger("dockhand.diagnostics")
 
-TRUTH_QUIET_S = 1.5
-"""Quiet time after the last analysis (of any project: Compose must not compete with the editor's foreground
-work for the cores) before `docker compose config` runs."""
 IDLE_GC_S = 5.0
 """Quiet time after which the cyclic GC gets a full pass (the analysis pauses it)."""
 MAX_GC_GAP_S = 60.0
@@ -81,7 +78,6 @@ class DiagnosticsPublisher:
         self._truth_pending: dict[tuple[str, ...], asyncio.TimerHandle] = {}
         self._idle: asyncio.TimerHandle | None = None
         self._last_collect = 0.0
-        self._last_analysis = 0.0
         self._published: set[str] = set()
         self._stopped = False
 
@@ -102,7 +98,7 @@ class DiagnosticsPublisher:
             return
         loop = asyncio.get_running_loop()
         self._pending.pop(uri, None)
-        self._last_run[canonical_uri(uri)] = self._last_analysis = loop.time()
+        self._last_run[canonical_uri(uri)] = self.server.last_analysis = loop.time()
         try:
             snapshots = self.server.projects.rebuild(uri)
         except Exception:  # the model is pure and tested, but a bug must cost diagnostics, never the server
@@ -114,7 +110,7 @@ class DiagnosticsPublisher:
             handle = self._truth_pending.pop(snap.key, None)
             if handle is not None:
                 handle.cancel()
-            self._truth_pending[snap.key] = loop.call_later(TRUTH_QUIET_S, self._start_truth, snap.key)
+            self._truth_pending[snap.key] = loop.call_later(EDITOR_QUIET_S, self._start_truth, snap.key)
         if self._idle is not None:
             self._idle.cancel()
         if not self._last_collect:
@@ -139,7 +135,7 @@ class DiagnosticsPublisher:
 
     def _start_truth(self, key: tuple[str, ...]) -> None:
         loop = asyncio.get_running_loop()
-        wait = self._last_analysis + TRUTH_QUIET_S - loop.time()
+        wait = self.server.last_analysis + EDITOR_QUIET_S - loop.time()
         if wait > 0.05:  # another project was analysed meanwhile: wait for the editor to settle
             self._truth_pending[key] = loop.call_later(wait, self._start_truth, key)
             return

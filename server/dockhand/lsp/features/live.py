@@ -100,7 +100,11 @@ class LiveRuntime:
         self.engine = EngineWatcher(self.store, loop)
         self.engine.start()
         self.projects = ProjectWatcher(
-            self.store, self.server.project_roots, lambda: self.server.settings.discovery_depth, self.compose
+            self.store,
+            self.server.project_roots,
+            lambda: self.server.settings.discovery_depth,
+            self.compose,
+            self.server.editor_quiet,
         )
         health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host)
         self.server.run_task(self.projects.run(), "live-projects")
