@@ -202,12 +202,14 @@ def _span(start_mark: Any, end_mark: Any) -> Span:
 
 
 class ScalarNode(Node):
-    __slots__ = ("__weakref__", "raw", "span", "style", "tag", "value")
+    __slots__ = ("__weakref__", "_end", "_span", "_start", "raw", "style", "tag", "value")
+    _span: Span | None
     kind = "scalar"
 
     def __init__(self, tag: str | None, value: str, start_mark: Any, end_mark: Any, style: str | None = None) -> None:
-        # Built by libyaml for every scalar (40,000 times for 1000 services), so kept lean and inlined: the marks
-        # are not stored, only the span; most plain scalars are text, which needs no typing.
+        # Built by libyaml for every scalar (40,000 times for 1000 services), so kept lean and inlined: most plain
+        # scalars are text, which needs no typing, and most spans are never read, so an ASCII text's span is made
+        # from the marks on first use (a client's UTF-16 columns need the parse's line index: made at once).
         self.raw = value
         self.style = style
         if tag is None or tag == _STR_TAG:
@@ -216,12 +218,22 @@ class ScalarNode(Node):
         else:
             self.tag = _tag(tag)
             self.value = _explicit_value(tag, value, start_mark, end_mark, style)
-        convert = _state.convert
-        sl, el = start_mark.line, end_mark.line
-        if convert is None:
-            self.span = _new_span(Span, (sl, start_mark.column, el, end_mark.column))
+        if _state.convert is None:
+            self._start, self._end, self._span = start_mark, end_mark, None
         else:
-            self.span = _new_span(Span, (sl, convert(sl, start_mark.column), el, convert(el, end_mark.column)))
+            self._start = self._end = None
+            self._span = _span(start_mark, end_mark)
+
+    @property
+    def span(self) -> Span:  # type: ignore[override]
+        span = self._span
+        if span is None:
+            start, end = self._start, self._end
+            if start is None or end is None:  # another thread has just made it (it sets the span first)
+                return self._span  # type: ignore[return-value]
+            span = self._span = _new_span(Span, (start.line, start.column, end.line, end.column))
+            self._start = self._end = None
+        return span
 
     @property
     def quoted(self) -> bool:  # type: ignore[override]
@@ -232,19 +244,12 @@ class _Collection(Node):
     """What both collection nodes do as the composer builds them: it creates the node when the collection opens
     (children still to come) and assigns `end_mark` when it closes. That assignment completes the node in place —
     span, children or map items with `<<` merges applied and duplicate keys reported — so no second pass over the
-    tree is needed. Collections finish after their children, so aliases and merge sources are always complete."""
+    tree is needed. Collections finish after their children, so aliases and merge sources are always complete.
+    Both run once per collection of the file (10,000 times for 1000 services): kept to one call each."""
 
     __slots__ = ("__weakref__", "flow_style", "span", "start_mark", "tag", "value")
-
-    def __init__(
-        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
-    ) -> None:
-        self.value = value
-        self.tag = _tag(tag)
-        self.flow_style = flow_style
-        self.start_mark = start_mark
-        self.span = ZERO_SPAN
-        _state.depth += 1
+    start_mark: Any
+    """libyaml's mark where the collection opens, until it closes."""
 
     @property
     def end_mark(self) -> None:
@@ -252,19 +257,16 @@ class _Collection(Node):
 
     @end_mark.setter
     def end_mark(self, mark: Any) -> None:
-        if mark is None:
-            return  # the constructor's placeholder
         state = _state
         state.depth -= 1
         self.span = _span(self.start_mark, mark)
         self.start_mark = None
-        if state.depth >= MAX_DEPTH:
-            if state.depth == MAX_DEPTH:
-                state.problems.append(
-                    Problem("too-deep", "Nesting is too deep here; Dockhand stops reading below.", state.uri, self.span)
-                )
-            return  # read no further: deeper levels stay empty
-        self._complete()
+        if state.depth < MAX_DEPTH:
+            self._complete()
+        elif state.depth == MAX_DEPTH:  # read no further: deeper levels stay empty
+            state.problems.append(
+                Problem("too-deep", "Nesting is too deep here; Dockhand stops reading below.", state.uri, self.span)
+            )
 
     def _complete(self) -> None:
         raise NotImplementedError
@@ -277,8 +279,13 @@ class SeqNode(_Collection):
     def __init__(
         self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
     ) -> None:
-        super().__init__(tag, value, start_mark, end_mark, flow_style)
+        self.value = value
+        self.tag = "" if tag is None or tag.startswith(CORE_PREFIX) else tag
+        self.flow_style = flow_style
+        self.start_mark = start_mark
+        self.span = ZERO_SPAN
         self.children = ()
+        _state.depth += 1
 
     def _complete(self) -> None:
         self.children = tuple(self.value)
@@ -293,13 +300,17 @@ class MapNode(_Collection):
     def __init__(
         self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
     ) -> None:
-        super().__init__(tag, value, start_mark, end_mark, flow_style)
+        self.value = value
+        self.tag = "" if tag is None or tag.startswith(CORE_PREFIX) else tag
+        self.flow_style = flow_style
+        self.start_mark = start_mark
+        self.span = ZERO_SPAN
         self.items = ()
-        self._index = None
-        self._starts = None
+        self._index = self._starts = None
+        _state.depth += 1
 
     def _key_index(self) -> dict[Any, int]:
-        """Key → position of its entry, built on first lookup."""
+        """Key → position of its entry (made when the map closes, unless keys repeat or merge)."""
         if self._index is None:
             index: dict[Any, int] = {}
             for i, (k, _v) in enumerate(self.items):
@@ -319,10 +330,11 @@ class MapNode(_Collection):
 
     def _complete(self) -> None:
         pairs = self.value
-        keys = [k.value for k, _v in pairs if k.__class__ is ScalarNode]
-        distinct = set(keys)
-        if len(distinct) == len(keys) and "<<" not in distinct:
+        # Scalar values are always hashable: a map whose keys are all scalars, distinct and no `<<` is final.
+        index = {k.value: i for i, (k, _v) in enumerate(pairs) if k.__class__ is ScalarNode}
+        if len(index) == len(pairs) and "<<" not in index:
             self.items = tuple(pairs)
+            self._index = index
         else:
             self.items = _merged_items(pairs)
 
