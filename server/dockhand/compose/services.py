@@ -254,7 +254,7 @@ def _typed_config(data: dict[str, Any], located: list[ServicePart], extra: Extra
         if deps_node is not None:
             if deps_node.tag in ("!reset", "!override"):
                 deps = {}
-            for dep_name, name_node, spec in _dependency_entries(deps_node):
+            for dep_name, name_node, spec in _dependency_entries(deps_node, part.data.get("depends_on")):
                 condition = spec.get("condition", "service_started") if isinstance(spec, dict) else "service_started"
                 required = spec.get("required", True) if isinstance(spec, dict) else True
                 restart = spec.get("restart", False) if isinstance(spec, dict) else False
@@ -324,11 +324,14 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None or isinstance(value, dict | list) else str(value)
 
 
-def _dependency_entries(node: Node) -> list[tuple[str, Node, Any]]:
+def _dependency_entries(node: Node, data: Any) -> list[tuple[str, Node, Any]]:
+    """(name, name node, spec) per `depends_on` entry; the specs come from the file's interpolated data."""
     if node.kind == "seq":
         return [(c.text() or "", c, None) for c in node.children if c.text()]
     if node.kind == "map":
-        return [(k.text() or "", k, strip_markers(v.to_python())) for k, v in node.items if k.text()]
+        specs = strip_markers(data)
+        specs = specs if isinstance(specs, dict) else {}
+        return [(k.text() or "", k, specs.get(k.value)) for k, _v in node.items if k.text()]
     return []
 
 
