@@ -17,7 +17,7 @@ services:
     image: web:1
     ports: ["${WEB_PORT:-8080}:80", "127.0.0.1:9000:9000"]
     depends_on:
-      db: {condition: service_healthy}
+      db: {condition: "${DB_CONDITION:-service_healthy}"}
     volumes: ["data:/var/lib", "./x:/x"]
     networks: [front]
     environment:
