@@ -64,6 +64,31 @@ async def test_projects_come_from_folders_roots_and_labels(compose_project: Comp
         await client.shutdown_session()
 
 
+async def test_a_workspace_folder_added_later_is_searched_at_once(tmp_path: Path) -> None:
+    first, added = tmp_path / "first", tmp_path / "added"
+    first.mkdir()
+    (added / "orders").mkdir(parents=True)
+    name = f"orders-{uuid.uuid4().hex[:6]}"
+    (added / "orders" / "compose.yaml").write_text(f"name: {name}\n" + TINY.format(service="api"))
+    client = await start_client(first)
+    try:
+        await until(lambda: services(client), "the first dockhand/services answer")
+        client.workspace_did_change_workspace_folders(
+            types.DidChangeWorkspaceFoldersParams(
+                types.WorkspaceFoldersChangeEvent(added=[types.WorkspaceFolder(added.as_uri(), "added")], removed=[])
+            )
+        )
+
+        async def found() -> dict[str, Any] | None:
+            return project(await services(client), name)
+
+        # Well before the periodic rescan (30 s): the new folder is searched when the editor says it was added.
+        orders = await until(found, "the added folder's project in dockhand/services", timeout=10)
+        assert orders["configFiles"] == [(added / "orders" / "compose.yaml").as_uri()]
+    finally:
+        await client.shutdown_session()
+
+
 async def test_an_oom_kill_is_named_and_logs_come_through_the_command(compose_project: ComposeProject) -> None:
     compose_project.write(HOG.format(name=compose_project.name))
     client = await start_client(compose_project.directory)

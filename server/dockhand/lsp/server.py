@@ -75,6 +75,8 @@ class DockhandServer(LanguageServer):
         self.on_shutdown: list[Callable[[], None]] = []
         self.on_settings_changed: list[Callable[[], None]] = []
         """Run after didChangeConfiguration applied new settings (e.g. the live stack re-asks for code lenses)."""
+        self.on_folders_changed: list[Callable[[], None]] = []
+        """Run after workspace folders were added or removed (where compose projects are looked for changed)."""
         self.live: LiveRuntime | None = None
         """The live stack (Docker state, health, lifecycle); set by features/live.py."""
         self.projects = ProjectIndex(max_bytes=lambda: self.settings.max_document_bytes)

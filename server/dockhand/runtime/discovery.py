@@ -187,6 +187,7 @@ class ProjectWatcher:
         self._stamps: dict[str, tuple[float, ...]] = {}
         self._resolved: dict[str, ProjectInfo] = {}
         self._wake = asyncio.Event()
+        self._rescan = False
 
     def add_file(self, path: str) -> None:
         """Watch the project of an opened compose file even when it lies outside the roots."""
@@ -196,13 +197,16 @@ class ProjectWatcher:
             self._wake.set()
 
     def rescan_soon(self) -> None:
+        """Search the roots again now (workspace folders or discovery roots changed), not at the next periodic scan."""
+        self._rescan = True
         self._wake.set()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         last_scan = -RESCAN_S
         while True:
-            if loop.time() - last_scan >= RESCAN_S:
+            if self._rescan or loop.time() - last_scan >= RESCAN_S:
+                self._rescan = False
                 found = await in_daemon_thread(find_project_dirs, self._roots(), self._depth())
                 self._dirs |= set(found)
                 last_scan = loop.time()

@@ -244,6 +244,7 @@ def register(server: DockhandServer) -> None:
         server.run_task(_warm_workspace(server), name="warm-workspace")
 
     server.on_initialized.append(warm_workspace)
+    server.on_folders_changed.append(warm_workspace)  # the new folder's projects; known ones are cached
 
     def debounce_s() -> float:
         return server.settings.diagnostics_debounce_ms / 1000

@@ -1,4 +1,5 @@
-"""initialize / initialized / shutdown / didChangeConfiguration: settings, trust, client log, clean exit."""
+"""initialize / initialized / shutdown / didChangeConfiguration / didChangeWorkspaceFolders: settings, trust,
+client log, clean exit."""
 
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def register(server: DockhandServer) -> None:
             apply_options(ls, settings.get("dockhand", settings))
             for hook in ls.on_settings_changed:
                 hook()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def on_folders(ls: DockhandServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        # pygls has already updated ls.workspace.folders
+        for hook in ls.on_folders_changed:
+            hook()
 
     @server.feature(types.SHUTDOWN)
     def on_shutdown(ls: DockhandServer, params: None) -> None:

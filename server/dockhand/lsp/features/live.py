@@ -224,8 +224,15 @@ class LiveRuntime:
         self._last_lens_refresh = now
         self.server.workspace_code_lens_refresh(None)
 
+    def roots_changed(self) -> None:
+        """Workspace folders or discovery roots changed: look for compose projects there now."""
+        if self.projects is not None:
+            self.projects.rescan_soon()
+
     def settings_changed(self) -> None:
-        """Lenses may have been switched on or off: the client asks again (and gets none when they are off)."""
+        """Lenses may have been switched on or off: the client asks again (and gets none when they are off); the
+        discovery roots may have changed."""
+        self.roots_changed()
         caps = self.server.client_capabilities.workspace
         if caps and caps.code_lens and caps.code_lens.refresh_support:
             self._last_lens_refresh = time.monotonic()
@@ -257,3 +264,4 @@ def register(server: DockhandServer) -> None:
     server.on_initialized.append(live.start)
     server.on_shutdown.append(live.stop)
     server.on_settings_changed.append(live.settings_changed)
+    server.on_folders_changed.append(live.roots_changed)
