@@ -247,9 +247,35 @@ class _Collection(Node):
     tree is needed. Collections finish after their children, so aliases and merge sources are always complete.
     Both run once per collection of the file (10,000 times for 1000 services): kept to one call each."""
 
-    __slots__ = ("__weakref__", "flow_style", "span", "start_mark", "tag", "value")
+    # `children` stays () for a map and `items` for a sequence, as the Node API has it for other kinds.
+    __slots__ = (
+        "__weakref__",
+        "_index",
+        "_starts",
+        "children",
+        "flow_style",
+        "items",
+        "span",
+        "start_mark",
+        "tag",
+        "value",
+    )
+    _index: dict[Any, int] | None
+    _starts: list[tuple[int, int, int]] | None
     start_mark: Any
     """libyaml's mark where the collection opens, until it closes."""
+
+    def __init__(
+        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
+    ) -> None:
+        self.value = value
+        self.tag = "" if tag is None or tag.startswith(CORE_PREFIX) else tag
+        self.flow_style = flow_style
+        self.start_mark = start_mark
+        self.span = ZERO_SPAN
+        self.children = self.items = ()
+        self._index = self._starts = None
+        _state.depth += 1
 
     @property
     def end_mark(self) -> None:
@@ -273,41 +299,16 @@ class _Collection(Node):
 
 
 class SeqNode(_Collection):
-    __slots__ = ("children",)
+    __slots__ = ()
     kind = "seq"
-
-    def __init__(
-        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
-    ) -> None:
-        self.value = value
-        self.tag = "" if tag is None or tag.startswith(CORE_PREFIX) else tag
-        self.flow_style = flow_style
-        self.start_mark = start_mark
-        self.span = ZERO_SPAN
-        self.children = ()
-        _state.depth += 1
 
     def _complete(self) -> None:
         self.children = tuple(self.value)
 
 
 class MapNode(_Collection):
-    __slots__ = ("_index", "_starts", "items")
-    _index: dict[Any, int] | None
-    _starts: list[tuple[int, int, int]] | None
+    __slots__ = ()
     kind = "map"
-
-    def __init__(
-        self, tag: str | None, value: list[Any], start_mark: Any, end_mark: Any, flow_style: Any = None
-    ) -> None:
-        self.value = value
-        self.tag = "" if tag is None or tag.startswith(CORE_PREFIX) else tag
-        self.flow_style = flow_style
-        self.start_mark = start_mark
-        self.span = ZERO_SPAN
-        self.items = ()
-        self._index = self._starts = None
-        _state.depth += 1
 
     def _key_index(self) -> dict[Any, int]:
         """Key → position of its entry (made when the map closes, unless keys repeat or merge)."""

@@ -175,7 +175,7 @@ class ProjectWatcher:
         roots: Callable[[], list[str]],
         depth: Callable[[], int],
         compose: Callable[[], ComposeCli],
-        quiet: Callable[[], Awaitable[None]] | None = None,
+        quiet: Callable[[], Awaitable[None]],
     ) -> None:
         self._store = store
         self._quiet = quiet
@@ -252,20 +252,19 @@ class ProjectWatcher:
         except DiagnosticError as err:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=err.message)
         base = [arg for f in guess.config_files for arg in ("-f", f)]
-        if self._quiet is not None:
+
+        async def config(*args: str) -> tuple[int, str, str]:
             await self._quiet()
-        config = await run_compose_async(
-            cli, [*base, "config", "--format", "json"], cwd=guess.working_dir, limit_s=30, env=background_env()
-        )
-        if config[0] != 0:
-            return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=config[2].strip())
-        if self._quiet is not None:
-            await self._quiet()
-        hashes = await run_compose_async(
-            cli, [*base, "config", "--hash", "*"], cwd=guess.working_dir, limit_s=30, env=background_env()
-        )
+            return await run_compose_async(
+                cli, [*base, "config", *args], cwd=guess.working_dir, limit_s=30, env=background_env()
+            )
+
+        as_json = await config("--format", "json")
+        if as_json[0] != 0:
+            return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=as_json[2].strip())
+        hashes = await config("--hash", "*")
         extensions = await in_daemon_thread(service_extensions, guess.config_files)
         try:
-            return resolve(guess, config[1], hashes[1] if hashes[0] == 0 else "", extensions)
+            return resolve(guess, as_json[1], hashes[1] if hashes[0] == 0 else "", extensions)
         except (ValueError, AttributeError, TypeError) as exc:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=str(exc))

@@ -19,7 +19,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from dockhand.compose.document import Problem
-from dockhand.compose.index import ProjectSnapshot, canonical_uri
+from dockhand.compose.index import canonical_uri
 from dockhand.compose.loader import path_uri
 from dockhand.compose.truth import ComposeTruth
 from dockhand.lsp.server import EDITOR_QUIET_S, DockhandServer
@@ -134,17 +134,14 @@ class DiagnosticsPublisher:
         self._truth_pending.clear()
 
     def _start_truth(self, key: tuple[str, ...]) -> None:
-        loop = asyncio.get_running_loop()
-        wait = self.server.last_analysis + EDITOR_QUIET_S - loop.time()
-        if wait > 0.05:  # another project was analysed meanwhile: wait for the editor to settle
-            self._truth_pending[key] = loop.call_later(wait, self._start_truth, key)
-            return
         self._truth_pending.pop(key, None)
-        snap = next((s for s in self.server.projects.snapshots() if s.key == key), None)
-        if snap is not None:
-            self.server.run_task(self._check_truth(snap), name=f"compose-config:{snap.project.name}")
+        self.server.run_task(self._check_truth(key), name="compose-config")
 
-    async def _check_truth(self, snap: ProjectSnapshot) -> None:
+    async def _check_truth(self, key: tuple[str, ...]) -> None:
+        await self.server.editor_quiet()  # another project may have been analysed since: the editor goes first
+        snap = next((s for s in self.server.projects.snapshots() if s.key == key), None)
+        if snap is None:
+            return
         dirty = any(
             d.version is not None and _differs_from_disk(self.server, u) for u, d in snap.project.documents.items()
         )
