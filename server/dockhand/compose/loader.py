@@ -268,6 +268,11 @@ class _ProjectBuilder:
                 )
             )
             return
+        except RecursionError:  # aliases inside aliases, hundreds deep: each level is one more call
+            self.problems.append(
+                Problem("too-deep", "Aliases here nest too deeply to read. Use fewer nested aliases.", uri, root.span)
+            )
+            return
         self.file_data[uri] = data
         if isinstance(data.get("name"), str):
             self.declared_names.append(data["name"])

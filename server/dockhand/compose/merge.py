@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dockhand.compose.document import EXPANSION_BUDGET, AliasBombError, Node, Problem
-from dockhand.compose.interpolation import interpolate
-from dockhand.compose.nodes import NodeMemo, ScalarNode
+from dockhand.compose.interpolation import Finding, interpolate
+from dockhand.compose.nodes import NodeMemo, ScalarNode, fast_materialize
 
 
 class Reset:
@@ -45,6 +45,7 @@ class Materializer:
         self.uri = uri
         self.env = env
         self.report = report
+        self._interpolated: dict[str, tuple[str, list[Finding]]] = {}
         self.budget = [EXPANSION_BUDGET]
         # Only for documents without aliases: a remembered entry skips the alias-expansion budget.
         self.remember = remember
@@ -77,7 +78,13 @@ class Materializer:
         finally:
             self.report = report
 
-    def value(self, node: Node, interpolate_strings: bool = True) -> Any:
+    def value(self, node: Node) -> Any:
+        """The node's data, interpolated, with Reset/Override markers; raises AliasBombError past the budget."""
+        if fast_materialize is not None:  # the same walk in C (_fastcompose.c); it hands tagged nodes to _walk
+            return fast_materialize(node, self._interpolate, self._walk, self.budget)
+        return self._walk(node)
+
+    def _walk(self, node: Node) -> Any:
         budget = self.budget
         budget[0] -= 1
         if budget[0] < 0:
@@ -88,21 +95,17 @@ class Materializer:
         kind = node.kind
         if kind == "scalar":
             out: Any = node.value
-            if interpolate_strings and isinstance(out, str) and "$" in out:
+            if isinstance(out, str) and "$" in out:
                 out = self._interpolate(node, out)
         elif kind == "seq":
             out = []
             for c in node.children:
                 v = c.value
-                if (
-                    c.__class__ is ScalarNode
-                    and not c.tag
-                    and not (interpolate_strings and v.__class__ is str and "$" in v)
-                ):
+                if c.__class__ is ScalarNode and not c.tag and not (v.__class__ is str and "$" in v):
                     budget[0] -= 1  # a plain scalar is its value: no call needed (most of a compose file)
                     out.append(v)
                 else:
-                    out.append(self.value(c, interpolate_strings))
+                    out.append(self.value(c))
         else:
             out = {}
             for k, c in node.items:
@@ -110,21 +113,20 @@ class Materializer:
                 if key in out:
                     continue
                 v = c.value
-                if (
-                    c.__class__ is ScalarNode
-                    and not c.tag
-                    and not (interpolate_strings and v.__class__ is str and "$" in v)
-                ):
+                if c.__class__ is ScalarNode and not c.tag and not (v.__class__ is str and "$" in v):
                     budget[0] -= 1
                     out[key] = v
                 else:
-                    out[key] = self.value(c, interpolate_strings)
+                    out[key] = self.value(c)
         if budget[0] < 0:
             raise AliasBombError
         return Override(out) if tag == "!override" else out
 
     def _interpolate(self, node: Node, text: str) -> str:
-        result, findings = interpolate(text, self.env)
+        known = self._interpolated.get(text)  # the same `${LOG_LEVEL:-info}` recurs in service after service
+        if known is None:
+            known = self._interpolated[text] = interpolate(text, self.env)
+        result, findings = known
         for f in findings:
             self.report(
                 Problem(f.code, f.message, self.uri, node.span, "warning" if f.severity == "warning" else "error")

@@ -239,6 +239,12 @@ class ScalarNode(Node):
     def quoted(self) -> bool:  # type: ignore[override]
         return self.style == '"' or self.style == "'"
 
+    @property
+    def start_mark(self) -> yaml.Mark:
+        """Where the scalar starts: PyYAML's composer reads it to report an anchor defined twice."""
+        span = self.span
+        return yaml.Mark("", 0, span.start_line, span.start_char, None, 0)
+
 
 class _Collection(Node):
     """What both collection nodes do as the composer builds them: it creates the node when the collection opens
@@ -393,6 +399,30 @@ def _merge_sources(value: Node) -> list[tuple[Node, Node]]:
     return out
 
 
+try:  # built from _fastcompose.c against libyaml; without it PyYAML composes every document
+    from dockhand.compose import _fastcompose
+except ImportError:  # pragma: no cover - depends on the build (compiler and libyaml headers)
+    _fastcompose = None  # type: ignore[assignment]
+
+
+fast_materialize: Callable[[Node, Any, Any, list[int]], Any] | None = (
+    _fastcompose.materialize if _fastcompose is not None else None
+)
+"""merge.Materializer's walk in C: (node, interpolate(node, text), walk_tagged(node), budget) -> data."""
+
+
+def compose_fast(text: str) -> Node | None:
+    """The root node of a one-document text composed by libyaml straight into these classes (inside `composing`),
+    or raises LookupError when the text needs PyYAML's composer: its errors, explicit tags, duplicate or
+    undefined anchors, several documents, deeper nesting than MAX_DEPTH (see _fastcompose.c)."""
+    if _fastcompose is None:
+        raise LookupError("the libyaml fast path is not built")
+    try:
+        return _fastcompose.compose(text, _state.convert)  # type: ignore[no-any-return]
+    except _fastcompose.Unsupported as exc:
+        raise LookupError(str(exc)) from None
+
+
 @contextlib.contextmanager
 def composing(convert: Any, uri: str, problems: list[Problem]) -> Iterator[None]:
     """Make PyYAML (C and pure-Python composers) build these node classes for one parse; their findings go to
@@ -461,3 +491,10 @@ def _explicit_value(tag: str, raw: str, start_mark: Any, end_mark: Any, style: s
         return raw
     # Timestamps and binary resolve to non-JSON types; Compose (YAML 1.2) reads them as strings.
     return value if hashable(value) else raw
+
+
+if _fastcompose is not None:
+    _words = {**_BOOLS, **dict.fromkeys(_NULLS - {""})}  # plain_value's answers for scalars starting tTfFnN~
+    _fastcompose.configure(
+        ScalarNode, SeqNode, MapNode, Span, plain_value, _merged_items, _words, AliasBombError, MAX_DEPTH
+    )

@@ -226,8 +226,8 @@ def _materialize_file(doc: ParsedDocument, builder: _Builder, extra: Extra) -> d
                 for k, _kn, v in doc.root.entries()
                 if not k.startswith("x-")
             }
-        except AliasBombError:
-            data = {}
+        except (AliasBombError, RecursionError):
+            data = {}  # the file's own analysis reports it
     builder.file_data[doc.uri] = data
     return data
 

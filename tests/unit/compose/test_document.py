@@ -88,3 +88,20 @@ def test_pure_python_loader_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch)
     s_fast, s_slow = fast.root.get("services").get("s"), slow.root.get("services").get("s")  # type: ignore[union-attr]
     assert s_slow.get("command").span == s_fast.get("command").span == Span(4, 13, 4, 23)  # type: ignore[union-attr]
     assert s_slow.get("restart").span == s_fast.get("restart").span  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("second", ["2", "[2]", "{b: 2}"])
+def test_an_anchor_defined_twice_is_a_syntax_error_on_the_second(second: str) -> None:
+    doc = parse_document(URI, f"a: &x 1\nb: &x {second}\n")
+    assert doc.root is None
+    (problem,) = doc.problems
+    assert problem.code == "yaml-syntax" and problem.span.start_line == 1
+    assert "already defined on line 1" in problem.message and "Rename one of the two anchors" in problem.message
+
+
+def test_a_lone_surrogate_is_reported_where_it_is() -> None:
+    doc = parse_document(URI, "services:\n  web:\n    image: a\ud800b\n")
+    assert doc.root is None
+    (problem,) = doc.problems
+    assert problem.code == "yaml-unreadable" and problem.span == Span(2, 12, 2, 13)
+    assert "surrogate" in problem.message

@@ -155,3 +155,9 @@ def test_deep_nesting_is_reported() -> None:
 def test_tabs_and_duplicate_keys_are_diagnostics() -> None:
     assert "yaml-syntax" in analyse("services:\n\tweb:\n\t\timage: x\n")
     assert "duplicate-key" in analyse("services:\n  web: {image: x}\n  web: {image: y}\n")
+
+
+def test_aliases_nested_hundreds_deep_are_reported_not_raised() -> None:
+    lines = ["x-a0: &a0 [x]", *(f"x-a{i}: &a{i} [*a{i - 1}]" for i in range(1, 900))]
+    codes = analyse("\n".join(lines) + "\nservices:\n  web:\n    image: x\n    command: *a899\n")
+    assert set(codes) <= {"too-deep"}
