@@ -316,6 +316,10 @@ class MapNode(_Collection):
     __slots__ = ()
     kind = "map"
 
+    def get(self, key: Any) -> Node | None:
+        i = (self._index if self._index is not None else self._key_index()).get(key)  # Node.get, without its checks
+        return None if i is None else self.items[i][1]
+
     def _key_index(self) -> dict[Any, int]:
         """Key → position of its entry (made when the map closes, unless keys repeat or merge)."""
         if self._index is None:
