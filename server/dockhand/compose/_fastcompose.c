@@ -22,7 +22,7 @@ static struct {
     PyObject *style_plain, *style_single, *style_double, *style_literal, *style_folded;
     int max_depth, ready;
     Py_ssize_t s_raw, s_style, s_tag, s_value, s_start, s_end, s_span;
-    Py_ssize_t c_value, c_tag, c_flow, c_start_mark, c_span, c_children, c_items, c_index, c_starts;
+    Py_ssize_t c_value, c_tag, c_flow, c_start_mark, c_span, c_children, c_items, c_index, c_starts, c_memos;
 } K;
 
 typedef struct {
@@ -75,7 +75,8 @@ static PyObject *configure(PyObject *self, PyObject *args) {
         (K.c_tag = slot_offset(seq, "tag")) < 0 || (K.c_flow = slot_offset(seq, "flow_style")) < 0 ||
         (K.c_start_mark = slot_offset(seq, "start_mark")) < 0 || (K.c_span = slot_offset(seq, "span")) < 0 ||
         (K.c_children = slot_offset(seq, "children")) < 0 || (K.c_items = slot_offset(seq, "items")) < 0 ||
-        (K.c_index = slot_offset(seq, "_index")) < 0 || (K.c_starts = slot_offset(seq, "_starts")) < 0)
+        (K.c_index = slot_offset(seq, "_index")) < 0 || (K.c_starts = slot_offset(seq, "_starts")) < 0 ||
+        (K.c_memos = slot_offset(seq, "memos")) < 0)
         return NULL;
     if (slot_offset(map, "items") != K.c_items || slot_offset(map, "_index") != K.c_index) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "SeqNode and MapNode slots differ");
@@ -242,6 +243,7 @@ static PyObject *compose_collection(Ctx *ctx, yaml_event_t *event, int depth, in
     put_borrowed(node, K.c_items, K.empty);
     put_borrowed(node, K.c_index, Py_None);
     put_borrowed(node, K.c_starts, Py_None);
+    put_borrowed(node, K.c_memos, Py_None);
     if (remember(ctx, anchor, node) < 0) goto fail;
     yaml_event_type_t end_type = is_map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
     yaml_event_t child;

@@ -12,7 +12,6 @@ import bisect
 import contextlib
 import re
 import threading
-import weakref
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
@@ -164,15 +163,17 @@ class NodeMemo(Generic[T]):
     result depends on) is unchanged. Nodes are immutable and an edit re-parses one service, reusing the others'
     nodes (incremental.py), so per-service work is done once per service, not once per edit."""
 
-    def __init__(self) -> None:
-        self._by_node: weakref.WeakKeyDictionary[Node, tuple[Hashable, T]] = weakref.WeakKeyDictionary()
-
     def get(self, node: Node, key: Hashable, compute: Callable[[], T]) -> T:
-        hit = self._by_node.get(node)
+        if not isinstance(node, _Collection):
+            return compute()  # a scalar where a service belongs: nothing worth keeping
+        memos = node.memos  # kept on the node itself: it lives exactly as long as the node
+        if memos is None:
+            memos = node.memos = {}
+        hit = memos.get(self)
         if hit is not None and hit[0] == key:
-            return hit[1]
+            return hit[1]  # type: ignore[no-any-return]
         value = compute()
-        self._by_node[node] = (key, value)
+        memos[self] = (key, value)
         return value
 
 
@@ -202,7 +203,7 @@ def _span(start_mark: Any, end_mark: Any) -> Span:
 
 
 class ScalarNode(Node):
-    __slots__ = ("__weakref__", "_end", "_span", "_start", "raw", "style", "tag", "value")
+    __slots__ = ("_end", "_span", "_start", "raw", "style", "tag", "value")
     _span: Span | None
     kind = "scalar"
 
@@ -255,12 +256,12 @@ class _Collection(Node):
 
     # `children` stays () for a map and `items` for a sequence, as the Node API has it for other kinds.
     __slots__ = (
-        "__weakref__",
         "_index",
         "_starts",
         "children",
         "flow_style",
         "items",
+        "memos",
         "span",
         "start_mark",
         "tag",
@@ -268,6 +269,8 @@ class _Collection(Node):
     )
     _index: dict[Any, int] | None
     _starts: list[tuple[int, int, int]] | None
+    memos: dict[Any, tuple[Hashable, Any]] | None
+    """NodeMemo results for this node."""
     start_mark: Any
     """libyaml's mark where the collection opens, until it closes."""
 
@@ -280,7 +283,7 @@ class _Collection(Node):
         self.start_mark = start_mark
         self.span = ZERO_SPAN
         self.children = self.items = ()
-        self._index = self._starts = None
+        self._index = self._starts = self.memos = None
         _state.depth += 1
 
     @property

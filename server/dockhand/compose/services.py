@@ -53,6 +53,8 @@ def name_span(doc: ParsedDocument, node: Node, offset: int, name: str) -> Span:
     if s.start_line != s.end_line and not (s.end_line == s.start_line + 1 and s.end_char == 0):
         return s
     lead = 1 if node.quoted else 0
+    if not offset and not lead and s.end_char - s.start_char == len(name) and s.start_line == s.end_line:
+        return s  # the name is the whole plain scalar (a depends_on key, a network): its own span
     if doc.lines.all_ascii:
         start = s.start_char + lead + offset
         return Span(s.start_line, start, s.start_line, start + len(name))
