@@ -31,6 +31,8 @@ typedef struct {
     PyObject *anchors; /* anchor -> node */
     size_t line;       /* the last line number made into an int, and that int (spans mostly share lines) */
     PyObject *line_obj;
+    unsigned char *ascii_lines; /* per line ("\n"-separated, as LineIndex splits): 1 when convert is not needed */
+    size_t n_lines;
 } Ctx;
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
@@ -113,7 +115,7 @@ static PyObject *unsupported(const char *why) {
 }
 
 static PyObject *column(Ctx *ctx, size_t line, size_t col) {
-    if (ctx->convert == Py_None) return PyLong_FromSize_t(col);
+    if (ctx->convert == Py_None || (line < ctx->n_lines && ctx->ascii_lines[line])) return PyLong_FromSize_t(col);
     return PyObject_CallFunction(ctx->convert, "nn", (Py_ssize_t)line, (Py_ssize_t)col);
 }
 
@@ -347,8 +349,25 @@ static PyObject *compose(PyObject *self, PyObject *args) {
         PyErr_Clear();
         return unsupported("text is not valid UTF-8 (lone surrogates)");
     }
-    Ctx ctx = {.convert = convert, .anchors = PyDict_New(), .line_obj = NULL};
+    Ctx ctx = {.convert = convert, .anchors = PyDict_New(), .line_obj = NULL, .ascii_lines = NULL, .n_lines = 0};
     if (ctx.anchors == NULL) return NULL;
+    if (convert != Py_None) { /* columns of ASCII lines need no conversion: most lines of most files */
+        size_t lines = 1;
+        for (Py_ssize_t i = 0; i < size; i++) lines += utf8[i] == '\n';
+        ctx.ascii_lines = PyMem_Malloc(lines);
+        if (ctx.ascii_lines == NULL) {
+            Py_DECREF(ctx.anchors);
+            return PyErr_NoMemory();
+        }
+        memset(ctx.ascii_lines, 1, lines);
+        size_t line = 0;
+        for (Py_ssize_t i = 0; i < size; i++) {
+            unsigned char c = (unsigned char)utf8[i];
+            if (c == '\n') line++;
+            else if (c >= 0x80) ctx.ascii_lines[line] = 0;
+        }
+        ctx.n_lines = lines;
+    }
     if (!yaml_parser_initialize(&ctx.parser)) {
         Py_DECREF(ctx.anchors);
         return PyErr_NoMemory();
@@ -386,6 +405,7 @@ static PyObject *compose(PyObject *self, PyObject *args) {
     yaml_parser_delete(&ctx.parser);
     Py_DECREF(ctx.anchors);
     Py_XDECREF(ctx.line_obj);
+    PyMem_Free(ctx.ascii_lines);
     return root;
 }
 

@@ -152,6 +152,7 @@ BRANCHES = {
     "control character": "a: b\x07c\n",
     "bom": "\ufeffservices:\n  a: {image: x}\n",
     "crlf": "services:\r\n  a:\r\n    image: x\r\n",
+    "mixed breaks and non-ascii lines": "a: é\rb: x\nc: ü\r\nd: [1,\n  é, 😀]\ne: |\n  ascii\n  ü\nf: g\n",
     "lone surrogate": "a: \ud800\n",
     "interpolation": "services:\n  web:\n    image: app:${TAG}\n    ports: ['${PORT}:80', '${NOPE:-81}:81']\n"
     "    environment: {A: $$literal, B: '${UNSET}', C: '${EMPTY:?must be set}', D: '${BAD'}\n"
