@@ -175,3 +175,45 @@ async def test_a_call_not_declared_in_depends_on_is_an_information_diagnostic(cl
             break
         await asyncio.sleep(0.25)
     assert "(last 5 min, 1 requests): p50 9.0 ms · p95 9.0 ms · errors 0.0%" in hover_text, hover_text
+
+
+async def test_a_new_otlp_port_applies_at_once(client: LanguageClient) -> None:
+    """The remedy for a port another program holds is another port (the warning says so): changing the setting
+    moves the receiver without a restart, and spans sent there come back as traces."""
+    await ask(client, protocol.TRACES, {})  # the hub (and its receiver) is up once it answers
+    old = client.otlp_port  # type: ignore[attr-defined]
+    with socket.socket() as taken:  # another program on the next port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"dockhand": {"otlpHost": "127.0.0.1", "otlpPort": busy}})
+        )
+        for _ in range(100):
+            if any(f"OTLP port {busy} is taken" in m.message for m in client.messages):
+                break
+            await asyncio.sleep(0.1)
+        assert any(f"OTLP port {busy} is taken" in m.message for m in client.messages), client.messages
+
+    free = _free_port()
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"dockhand": {"otlpHost": "127.0.0.1", "otlpPort": free}})
+    )
+    client.otlp_port = free  # type: ignore[attr-defined]
+    trace_id, request = call_chain(time.time_ns())
+    accepted = None
+    for _ in range(100):
+        try:
+            accepted = post(client, "/v1/traces", traces_protobuf(request), "application/x-protobuf").status_code
+            break
+        except httpx.ConnectError:
+            await asyncio.sleep(0.1)
+    assert accepted == 200
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", old)) != 0  # the first port is closed
+    for _ in range(50):
+        traces = (await ask(client, protocol.TRACES, {"limit": 10}))["traces"]
+        if [t["traceId"] for t in traces] == [trace_id]:
+            break
+        await asyncio.sleep(0.2)
+    assert [t["traceId"] for t in traces] == [trace_id]

@@ -78,3 +78,30 @@ async def test_backend_traces_are_listed_and_fetched_on_demand(client: LanguageC
     assert [s["service"] for s in tree["spans"]] == ["gateway", "gateway", "orders", "orders"]
     assert tree["spans"][2]["status"] == "error"
     assert ("/api/v2/trace/" + ON_DEMAND_ID, {}) in zipkin.requests
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "dockhand"]))
+async def receiver_client(request: pytest.FixtureRequest, lsp_client: LanguageClient):  # type: ignore[no-untyped-def]
+    answer_like_vscode(lsp_client)
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            initialization_options={"otlpPort": 0, "telemetryDir": str(request.getfixturevalue("tmp_path"))},
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_switching_to_a_backend_applies_at_once(receiver_client: LanguageClient, zipkin: Recorded) -> None:
+    """Started on the embedded receiver; choosing Zipkin in the settings starts its poller without a restart."""
+    assert (await ask(receiver_client, protocol.TRACES, {}))["traces"] == []
+    receiver_client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"dockhand": {"traceProvider": "zipkin", "traceUrl": zipkin.url}})
+    )
+    for _ in range(100):
+        traces = (await ask(receiver_client, protocol.TRACES, {}))["traces"]
+        if traces:
+            break
+        await asyncio.sleep(0.1)
+    assert [t["traceId"] for t in traces] == [LISTED_ID]

@@ -7,6 +7,7 @@ hover reads only the in-memory rollups (`latency.service_summary`).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -29,6 +30,8 @@ GRAPH_WINDOW_S = 900.0
 HEAVY_EVERY_S = 30.0
 """Retention and pruning run at most this often (they scan up to a million rows); the call graph is re-queried
 at maintenance only when spans arrived."""
+RECEIVER_SETTINGS = ("trace_provider", "otlp_host", "otlp_port", "otlp_max_body_bytes")
+"""Settings the receiver is made from: a change moves it (Telemetry.reconfigure)."""
 STARTUP_HORIZON_S = 900.0
 """On start, rollups are rebuilt from spans of the last 15 minutes only: every editor window (and test) starts a
 server, and re-reading a full store of millions of spans each time would cost seconds of CPU."""
@@ -39,7 +42,8 @@ def port_taken(port: int) -> DiagnosticError:
     return DiagnosticError(
         f"OTLP port {port} is taken by another program, so Dockhand's receiver is off",
         "Stop that program (an OpenTelemetry Collector or Jaeger?) and point your services at it instead with "
-        "DOCKHAND_TRACE_PROVIDER, or give Dockhand another port with DOCKHAND_OTLP_PORT.",
+        "DOCKHAND_TRACE_PROVIDER, or give Dockhand another port with the `dockhand.otlpPort` setting "
+        "(DOCKHAND_OTLP_PORT); a new port applies at once.",
         "otlp-port-taken",
     )
 
@@ -60,14 +64,36 @@ class Telemetry:
         self._cursor = 0
         self._last_heavy_ns = 0
         self._graph_stale = True
+        self._receiver_lock = threading.Lock()
 
     # --- life -------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Open the store and take (or find) the machine's receiver. Blocking: call from a thread."""
-        s = self.settings
-        self.store = self._open_store(s.telemetry_path)
+        self.store = self._open_store(self.settings.telemetry_path)
         self._cursor = self.store.first_span_id_since(time.time_ns() - int(STARTUP_HORIZON_S * 1e9))
+        with self._receiver_lock:
+            self._start_receiver()
+
+    def reconfigure(self, settings: Settings) -> bool:
+        """Take new settings; when the receiver's (provider, host, port, body limit) changed, move the receiver at
+        once — the remedy for a taken port is a new port, not a restart. True when it moved. Blocking."""
+        moved = any(getattr(settings, name) != getattr(self.settings, name) for name in RECEIVER_SETTINGS)
+        with self._receiver_lock:
+            self.settings = settings
+            if not moved:
+                return False
+            if self.receiver is not None:
+                self.receiver.stop()
+                self.receiver = None
+            self.error = None
+            if self.store is not None:
+                self._start_receiver()
+        return True
+
+    def _start_receiver(self) -> None:
+        s = self.settings
+        assert self.store is not None
         if s.trace_provider != "otlp" or s.otlp_port == 0:
             return
         self.receiver = Receiver(s.otlp_host, s.otlp_port, s.otlp_max_body_bytes, self._sink, str(self.store.path))
@@ -132,8 +158,9 @@ class Telemetry:
     def maintain(self) -> None:
         """Retention (owner), takeover of a vanished owner's port, new bridge gateways, pruning, graph refresh."""
         now = time.time_ns()
-        if self.receiver is not None:
-            self.receiver.start()  # binds gateways of new networks; takes the port over if its owner left
+        with self._receiver_lock:  # not while reconfigure() moves it: this would bind the old port again
+            if self.receiver is not None:
+                self.receiver.start()  # binds gateways of new networks; takes the port over if its owner left
         if self.store is not None and self._graph_stale:
             self._graph_stale = False
             self.observed = self.store.observed_calls(now - int(GRAPH_WINDOW_S * 1e9))

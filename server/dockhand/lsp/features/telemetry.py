@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from lsprotocol import types
 
+from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
 from dockhand.lsp.server import DockhandServer
@@ -146,6 +147,8 @@ class TelemetryRuntime:
         self._started = asyncio.Event()
         self._launched = False
         self._observed: list[graph.Call] = []
+        self._provider_task: asyncio.Task[None] | None = None
+        self._reconfiguring = asyncio.Lock()
 
     async def hub_ready(self) -> Telemetry:
         """The hub, once started (requests that arrive earlier wait for it; the first one starts it if need be)."""
@@ -166,6 +169,25 @@ class TelemetryRuntime:
         if self.hub is not None:
             self.hub.stop()
 
+    def settings_changed(self) -> None:
+        """A new OTLP port, host or trace provider applies at once (a hub not started yet reads them itself)."""
+        if self.hub is not None:
+            self.server.run_task(self._reconfigure(self.hub), "telemetry-reconfigure")
+
+    async def _reconfigure(self, hub: Telemetry) -> None:
+        settings = self.server.settings
+        provider_changed = (settings.trace_provider, settings.trace_url) != (
+            hub.settings.trace_provider,
+            hub.settings.trace_url,
+        )
+        async with self._reconfiguring:  # changes apply in the order they came
+            if await asyncio.to_thread(hub.reconfigure, settings) and hub.error is not None:
+                self._warn(hub.error)
+            if provider_changed:
+                if self._provider_task is not None:
+                    self._provider_task.cancel()
+                self._start_provider(hub, settings)
+
     async def _run(self) -> None:
         settings = self.server.settings
         hub = Telemetry(settings)
@@ -179,18 +201,23 @@ class TelemetryRuntime:
         self._started.set()
         if hub.error is not None:
             self._warn(hub.error)
-        try:
-            self.provider = create_provider(settings.trace_provider, settings.trace_url)
-        except DiagnosticError as err:
-            self._warn(err)
+        self._start_provider(hub, settings)
         sources = getattr(self.server, "diagnostic_sources", None)
         if isinstance(sources, list):
             sources.append(self.diagnostics)
         self.server.run_task(self._maintain_loop(hub), "telemetry-maintain")
         self.server.run_task(self._sources_loop(hub), "telemetry-sources")
-        if self.provider is not None:
-            self.server.run_task(self._provider_loop(hub, self.provider), "telemetry-provider")
         await self._poll_loop(hub)
+
+    def _start_provider(self, hub: Telemetry, settings: Settings) -> None:
+        """Poll Jaeger / Zipkin / Tempo when one is configured (none for the embedded receiver)."""
+        self.provider, self._provider_task = None, None
+        try:
+            self.provider = create_provider(settings.trace_provider, settings.trace_url)
+        except DiagnosticError as err:
+            self._warn(err)
+        if self.provider is not None:
+            self._provider_task = self.server.run_task(self._provider_loop(hub, self.provider), "telemetry-provider")
 
     def _warn(self, err: DiagnosticError) -> None:
         logger.warning("%s — %s", err.message, err.remediation)
@@ -297,6 +324,7 @@ def register(server: DockhandServer) -> None:
     if isinstance(hooks, list):
         hooks.append(runtime.start)
         getattr(server, "on_shutdown", []).append(runtime.stop)
+        getattr(server, "on_settings_changed", []).append(runtime.settings_changed)
 
     async def run(fn: Any, *args: Any) -> Any:
         await runtime.hub_ready()
