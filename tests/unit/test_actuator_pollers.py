@@ -178,3 +178,25 @@ async def test_requests_in_flight_stay_within_the_concurrency_setting(endpoints:
     assert shared.peak == 2
     # ... and still every one of them was asked in turn and answered, none starved.
     assert all(store.snapshot.actuator[f"s{i}"].status == "UP" for i in range(6))
+
+
+async def test_a_new_concurrency_setting_applies_without_a_restart(endpoints: list[Endpoint]) -> None:
+    shared = InFlight()
+    slow = [Endpoint("slow", shared) for _ in range(6)]
+    endpoints += slow
+    current = Settings(health_interval_s=0.2, health_timeout_s=2.0, health_concurrency=1)
+    store = StateStore()
+    monitor = HealthMonitor(store, lambda: current, "unix:///var/run/docker.sock")
+    task = asyncio.create_task(monitor.run())
+    store.set_projects([ProjectInfo("shop", "/w", ("/w/compose.yaml",))])
+    store.replace_all(
+        [container(f"s{i}", e.port, f"http://127.0.0.1:{e.port}") for i, e in enumerate(slow)], EngineStatus("up")
+    )
+    await asyncio.sleep(2.0)
+    assert shared.peak == 1
+    current = Settings(health_interval_s=0.2, health_timeout_s=2.0, health_concurrency=4)
+    await asyncio.sleep(3.0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert 4 <= shared.peak <= 5  # the new limit (plus, at most, the old limit's one request finishing)

@@ -112,10 +112,10 @@ class HealthMonitor:
         self._pollers: dict[str, tuple[tuple[Target, float | None], asyncio.Task[None]]] = {}
         self._wake = asyncio.Event()
         s = settings()
-        self._limit = asyncio.Semaphore(s.health_concurrency)
+        self._concurrency = s.health_concurrency
+        self._limit = asyncio.Semaphore(s.health_concurrency)  # the bound on requests in flight; read live in _get
         self._http = httpx.AsyncClient(
-            timeout=s.health_timeout_s,
-            limits=httpx.Limits(max_connections=s.health_concurrency, max_keepalive_connections=s.health_concurrency),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=s.health_concurrency),
             follow_redirects=False,
             trust_env=False,
         )
@@ -157,15 +157,19 @@ class HealthMonitor:
 
     async def _get(self, url: str) -> tuple[int, Any]:
         """(HTTP status, parsed JSON or None) — bounded: at most MAX_BODY_BYTES, within the timeout in total."""
+        s = self._settings()
+        if s.health_concurrency != self._concurrency:  # a settings change applies from the next request on
+            self._concurrency = s.health_concurrency
+            self._limit = asyncio.Semaphore(s.health_concurrency)  # requests in flight finish on the old one
         async with self._limit:
             try:
-                async with asyncio.timeout(self._settings().health_timeout_s):
-                    return await self._read(url)
+                async with asyncio.timeout(s.health_timeout_s):
+                    return await self._read(url, s.health_timeout_s)
             except TimeoutError:  # a slow drip of bytes resets httpx's per-read timeout; this one is for the whole
-                raise httpx.TimeoutException(f"no answer within {self._settings().health_timeout_s} s") from None
+                raise httpx.TimeoutException(f"no answer within {s.health_timeout_s} s") from None
 
-    async def _read(self, url: str) -> tuple[int, Any]:
-        async with self._http.stream("GET", url) as response:
+    async def _read(self, url: str, timeout_s: float) -> tuple[int, Any]:
+        async with self._http.stream("GET", url, timeout=timeout_s) as response:
             body = b""
             async for chunk in response.aiter_bytes():
                 body += chunk
