@@ -2,8 +2,9 @@
 
 Run: `.venv/bin/python bench/soak.py` (2 minutes) or `--full` (10 minutes); `--stack examples` (default) brings
 the parcel-shop example up from a private copy under a unique project name (built, `up --wait`, `down -v` at the
-end) so hovers, lenses and live diagnostics have real containers behind them; `--stack none` uses a generated
-compose file.
+end), with its load generator (profile `load`) and its services exporting their spans to the soaked server's
+receiver, so hovers, lenses, live diagnostics, health polls, log following and traces have real containers and
+real traffic behind them; `--stack none` uses a generated compose file.
 
 Load, every tick (`--rate` ticks a second): an edit of the compose file (didChange), a hover on the next
 service, code lenses, `dockhand/services`, and an OTLP/HTTP protobuf export of `--spans` spans into the server's
@@ -51,6 +52,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+SYNTHETIC_OPERATIONS = ("GET /parcels", "POST /quote", "GET /track/{id}")
+
+
 def otlp_batch(services: list[str], spans: int) -> bytes:
     """One OTLP export: `spans` spans in traces of 5, spread over the services."""
     now = time.time_ns()
@@ -65,7 +69,7 @@ def otlp_batch(services: list[str], spans: int) -> bytes:
                 Span(
                     trace_id=random.randbytes(16),
                     span_id=random.randbytes(8),
-                    name=random.choice(["GET /parcels", "POST /quote", "GET /track/{id}"]),
+                    name=random.choice(SYNTHETIC_OPERATIONS),
                     kind=Span.SPAN_KIND_SERVER,
                     start_time_unix_nano=now - 5_000_000,
                     end_time_unix_nano=now,
@@ -106,14 +110,16 @@ class Stack:
     project: str = ""
     compose: list[str] = field(default_factory=list)
 
-    def up(self) -> None:
+    def up(self, otlp_port: int) -> None:
+        """Build and start it with its load generator, its services exporting spans to the soaked server."""
         from dockhand.runtime.compose_cli import find_compose
 
         self.project = f"dhsoak-{uuid.uuid4().hex[:8]}"
-        self.compose = [*find_compose().argv(), "-p", self.project, "-f", str(self.compose_file)]
+        self.compose = [*find_compose().argv(), "-p", self.project, "-f", str(self.compose_file), "--profile", "load"]
         env = {
             **os.environ,
             **{v: "0" for v in ("GATEWAY_PORT", "PARCELS_PORT", "TRACKING_PORT", "PRICING_PORT", "NOTIFIER_PORT")},
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://host.docker.internal:{otlp_port}",
         }
         started = time.monotonic()
         subprocess.run([*self.compose, "build", "--quiet"], check=True, env=env, timeout=900)
@@ -140,17 +146,17 @@ class Sample:
 async def soak(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="dh-soak-"))
     stack: Stack | None = None
+    metrics_port, otlp_port = free_port(), free_port()
     if args.stack == "examples":
         # A private copy: the open file then belongs to this stack alone, not to other runs of the example.
         copy = workdir / "parcel-shop"
         shutil.copytree(EXAMPLE.parent, copy)
         stack = Stack(copy / "compose.yaml")
-        stack.up()
+        stack.up(otlp_port)
         compose_file = stack.compose_file
     else:
         compose_file = workdir / "compose.yaml"
         compose_file.write_text(generated_compose())
-    metrics_port, otlp_port = free_port(), free_port()
     env = {**os.environ, "DOCKHAND_TELEMETRY_DIR": str(workdir / "telemetry")}
     server = LspProcess([sys.executable, "-m", "dockhand"])
     os.environ.update(env)
@@ -253,6 +259,13 @@ async def soak(args: argparse.Namespace) -> None:
                     errors["otlp"] = errors.get("otlp", 0) + 1
             server.drop_notifications()
             await asyncio.sleep(max(0.0, started + tick / args.rate - time.monotonic()))
+    if stack is not None:  # what the load generator's traffic made the stack export to the server
+        _, latency = await server.request("dockhand/latency", {"windowS": 3600}, wait_s=30)
+        real = [r for r in latency.get("rows", []) if r["operation"] not in SYNTHETIC_OPERATIONS]
+        print(
+            f"the stack's own traffic: {sum(r['count'] for r in real)} spans in {len(real)} operations of "
+            f"{len({r['service'] for r in real})} services ({', '.join(sorted({r['service'] for r in real}))})"
+        )
     await server.stop()
     if stack is not None:
         stack.down()
