@@ -209,7 +209,10 @@ def _parse(uri: str, text: str, version: int | None, encoding: str, lines: LineI
         line = text.count("\n", 0, exc.start)
         col = exc.start - (text.rfind("\n", 0, exc.start) + 1)
         start = lines.to_client(line, col)
-        msg = "This text holds a lone UTF-16 surrogate, which is not a character. Remove it (a compose file is UTF-8 text)."
+        msg = (
+            "This text holds a lone UTF-16 surrogate, which is not a character. Remove it (a compose file is UTF-8 "
+            "text)."
+        )
         problems.append(Problem("yaml-unreadable", msg, uri, Span(line, start, line, start + 1)))
         root = None
     except (RecursionError, MemoryError):

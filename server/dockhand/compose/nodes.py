@@ -1,9 +1,11 @@
 """YAML nodes that carry their own LSP span and YAML 1.2 value: libyaml builds them directly (no second tree).
 
 `Node` is the API (kind, span, tag, value, items, children, quoted, get, key_node, entries, text, to_python);
-ScalarNode/SeqNode/MapNode are slotted classes with the constructor signatures of PyYAML's nodes, so the C composer
-instantiates them while it parses (`composing()` swaps them in for one parse). Scalars get their span and typed
-value in the constructor; collections complete themselves when the composer sets their end mark (see _Collection).
+ScalarNode/SeqNode/MapNode are slotted classes. `compose_fast` (_fastcompose.c) reads libyaml's events in C and
+fills their slots directly; texts it hands back go to PyYAML's composer, for which the classes have the constructor
+signatures of PyYAML's nodes (`composing()` swaps them in for one parse): scalars get their span and typed value in
+the constructor, collections complete themselves when the composer sets their end mark (see _Collection). Both
+paths build the same tree (tests/unit/compose/test_fastcompose.py).
 """
 
 from __future__ import annotations
