@@ -343,20 +343,34 @@ static PyObject *compose(PyObject *self, PyObject *args) {
     PyObject *text, *convert;
     if (!PyArg_ParseTuple(args, "UO", &text, &convert)) return NULL;
     if (!K.ready) return unsupported("not configured");
+    /* An ASCII str is its own UTF-8; any other is encoded into a temporary (PyUnicode_AsUTF8 would keep a copy
+       attached to the document's text for as long as the text lives). */
     Py_ssize_t size;
-    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+    PyObject *encoded = NULL;
+    const char *utf8;
+    if (PyUnicode_IS_ASCII(text)) {
+        utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+    } else {
+        encoded = PyUnicode_AsUTF8String(text);
+        utf8 = encoded ? PyBytes_AS_STRING(encoded) : NULL;
+        size = encoded ? PyBytes_GET_SIZE(encoded) : 0;
+    }
     if (utf8 == NULL) {
         PyErr_Clear();
         return unsupported("text is not valid UTF-8 (lone surrogates)");
     }
     Ctx ctx = {.convert = convert, .anchors = PyDict_New(), .line_obj = NULL, .ascii_lines = NULL, .n_lines = 0};
-    if (ctx.anchors == NULL) return NULL;
+    if (ctx.anchors == NULL) {
+        Py_XDECREF(encoded);
+        return NULL;
+    }
     if (convert != Py_None) { /* columns of ASCII lines need no conversion: most lines of most files */
         size_t lines = 1;
         for (Py_ssize_t i = 0; i < size; i++) lines += utf8[i] == '\n';
         ctx.ascii_lines = PyMem_Malloc(lines);
         if (ctx.ascii_lines == NULL) {
             Py_DECREF(ctx.anchors);
+            Py_XDECREF(encoded);
             return PyErr_NoMemory();
         }
         memset(ctx.ascii_lines, 1, lines);
@@ -370,6 +384,8 @@ static PyObject *compose(PyObject *self, PyObject *args) {
     }
     if (!yaml_parser_initialize(&ctx.parser)) {
         Py_DECREF(ctx.anchors);
+        PyMem_Free(ctx.ascii_lines);
+        Py_XDECREF(encoded);
         return PyErr_NoMemory();
     }
     yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)utf8, (size_t)size);
@@ -406,6 +422,7 @@ static PyObject *compose(PyObject *self, PyObject *args) {
     Py_DECREF(ctx.anchors);
     Py_XDECREF(ctx.line_obj);
     PyMem_Free(ctx.ascii_lines);
+    Py_XDECREF(encoded);
     return root;
 }
 
