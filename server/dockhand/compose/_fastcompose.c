@@ -338,6 +338,54 @@ static PyObject *compose_node(Ctx *ctx, yaml_event_t *event, int depth) {
     }
 }
 
+/* Which lines ("\n"-separated, as LineIndex splits them) are ASCII: their columns need no conversion. */
+static int mark_ascii_lines(Ctx *ctx, const char *utf8, Py_ssize_t size) {
+    size_t lines = 1;
+    for (Py_ssize_t i = 0; i < size; i++) lines += utf8[i] == '\n';
+    ctx->ascii_lines = PyMem_Malloc(lines);
+    if (ctx->ascii_lines == NULL) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    memset(ctx->ascii_lines, 1, lines);
+    size_t line = 0;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)utf8[i];
+        if (c == '\n') line++;
+        else if (c >= 0x80) ctx->ascii_lines[line] = 0;
+    }
+    ctx->n_lines = lines;
+    return 1;
+}
+
+/* The root node of the stream's one document, None for an empty stream; NULL with an exception otherwise. */
+static PyObject *compose_stream(Ctx *ctx) {
+    yaml_event_t event;
+    if (!next_event(ctx, &event)) return NULL; /* STREAM-START */
+    yaml_event_delete(&event);
+    if (!next_event(ctx, &event)) return NULL;
+    yaml_event_type_t type = event.type;
+    yaml_event_delete(&event);
+    if (type == YAML_STREAM_END_EVENT) return Py_NewRef(Py_None);
+    /* DOCUMENT-START was read: the root node, DOCUMENT-END, then the end of the stream */
+    if (!next_event(ctx, &event)) return NULL;
+    PyObject *root = compose_node(ctx, &event, 1);
+    yaml_event_delete(&event);
+    for (int i = 0; root != NULL && i < 2; i++) {
+        if (!next_event(ctx, &event)) {
+            Py_CLEAR(root);
+            break;
+        }
+        type = event.type;
+        yaml_event_delete(&event);
+        if (type != (i == 0 ? YAML_DOCUMENT_END_EVENT : YAML_STREAM_END_EVENT)) {
+            Py_CLEAR(root);
+            unsupported("more than one document");
+        }
+    }
+    return root;
+}
+
 /* compose(text, convert) -> the root node, or None for an empty stream; raises Unsupported (see the top). */
 static PyObject *compose(PyObject *self, PyObject *args) {
     PyObject *text, *convert;
@@ -360,66 +408,18 @@ static PyObject *compose(PyObject *self, PyObject *args) {
         return unsupported("text is not valid UTF-8 (lone surrogates)");
     }
     Ctx ctx = {.convert = convert, .anchors = PyDict_New(), .line_obj = NULL, .ascii_lines = NULL, .n_lines = 0};
-    if (ctx.anchors == NULL) {
-        Py_XDECREF(encoded);
-        return NULL;
-    }
-    if (convert != Py_None) { /* columns of ASCII lines need no conversion: most lines of most files */
-        size_t lines = 1;
-        for (Py_ssize_t i = 0; i < size; i++) lines += utf8[i] == '\n';
-        ctx.ascii_lines = PyMem_Malloc(lines);
-        if (ctx.ascii_lines == NULL) {
-            Py_DECREF(ctx.anchors);
-            Py_XDECREF(encoded);
-            return PyErr_NoMemory();
-        }
-        memset(ctx.ascii_lines, 1, lines);
-        size_t line = 0;
-        for (Py_ssize_t i = 0; i < size; i++) {
-            unsigned char c = (unsigned char)utf8[i];
-            if (c == '\n') line++;
-            else if (c >= 0x80) ctx.ascii_lines[line] = 0;
-        }
-        ctx.n_lines = lines;
-    }
-    if (!yaml_parser_initialize(&ctx.parser)) {
-        Py_DECREF(ctx.anchors);
-        PyMem_Free(ctx.ascii_lines);
-        Py_XDECREF(encoded);
-        return PyErr_NoMemory();
+    PyObject *root = NULL;
+    int parser_ready = 0;
+    if (ctx.anchors == NULL || (convert != Py_None && !mark_ascii_lines(&ctx, utf8, size))) goto done;
+    if (!(parser_ready = yaml_parser_initialize(&ctx.parser))) {
+        PyErr_NoMemory();
+        goto done;
     }
     yaml_parser_set_input_string(&ctx.parser, (const unsigned char *)utf8, (size_t)size);
-    PyObject *root = NULL;
-    yaml_event_t event;
-    int ok = next_event(&ctx, &event); /* STREAM-START */
-    if (ok) {
-        yaml_event_delete(&event);
-        ok = next_event(&ctx, &event);
-    }
-    if (ok && event.type == YAML_STREAM_END_EVENT) {
-        yaml_event_delete(&event);
-        root = Py_NewRef(Py_None);
-    } else if (ok) { /* DOCUMENT-START, the root node, DOCUMENT-END, then nothing more */
-        yaml_event_delete(&event);
-        if (next_event(&ctx, &event)) {
-            root = compose_node(&ctx, &event, 1);
-            yaml_event_delete(&event);
-        }
-        for (int i = 0; root != NULL && i < 2; i++) {
-            if (!next_event(&ctx, &event)) {
-                Py_CLEAR(root);
-                break;
-            }
-            yaml_event_type_t type = event.type;
-            yaml_event_delete(&event);
-            if (type != (i == 0 ? YAML_DOCUMENT_END_EVENT : YAML_STREAM_END_EVENT)) {
-                Py_CLEAR(root);
-                unsupported("more than one document");
-            }
-        }
-    }
-    yaml_parser_delete(&ctx.parser);
-    Py_DECREF(ctx.anchors);
+    root = compose_stream(&ctx);
+done:
+    if (parser_ready) yaml_parser_delete(&ctx.parser);
+    Py_XDECREF(ctx.anchors);
     Py_XDECREF(ctx.line_obj);
     PyMem_Free(ctx.ascii_lines);
     Py_XDECREF(encoded);

@@ -203,17 +203,19 @@ def _parse(uri: str, text: str, version: int | None, encoding: str, lines: LineI
         problems.append(_yaml_problem(uri, lines, exc))
         root = None
     except yaml.YAMLError as exc:  # ReaderError (binary garbage) and friends carry a position differently
-        problems.append(_reader_problem(uri, lines, exc))
+        position = getattr(exc, "position", None)
+        msg = (
+            f"This is not readable YAML text: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+            "Remove binary or control characters (a compose file is UTF-8 text)."
+        )
+        problems.append(_unreadable(uri, text, lines, position if isinstance(position, int) else 0, msg))
         root = None
     except UnicodeEncodeError as exc:  # a lone surrogate (a client may send one as a JSON escape)
-        line = text.count("\n", 0, exc.start)
-        col = exc.start - (text.rfind("\n", 0, exc.start) + 1)
-        start = lines.to_client(line, col)
         msg = (
             "This text holds a lone UTF-16 surrogate, which is not a character. Remove it (a compose file is UTF-8 "
             "text)."
         )
-        problems.append(Problem("yaml-unreadable", msg, uri, Span(line, start, line, start + 1)))
+        problems.append(_unreadable(uri, text, lines, exc.start, msg))
         root = None
     except (RecursionError, MemoryError):
         msg = "This document nests too deeply to analyse. Flatten it (compose files need only a few levels)."
@@ -282,16 +284,9 @@ def _syntax_hint(what: str) -> str:
     return "Fix the YAML at this position."
 
 
-def _reader_problem(uri: str, lines: LineIndex, exc: yaml.YAMLError) -> Problem:
-    position = getattr(exc, "position", None)
-    line = col = 0
-    if isinstance(position, int):
-        prefix = "\n".join(lines.lines)[:position]
-        line = prefix.count("\n")
-        col = position - (prefix.rfind("\n") + 1)
+def _unreadable(uri: str, text: str, lines: LineIndex, index: int, msg: str) -> Problem:
+    """A yaml-unreadable problem at a character index of the text."""
+    line = text.count("\n", 0, index)
+    col = index - (text.rfind("\n", 0, index) + 1)
     start = lines.to_client(line, col)
-    msg = (
-        f"This is not readable YAML text: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
-        "Remove binary or control characters (a compose file is UTF-8 text)."
-    )
     return Problem("yaml-unreadable", msg, uri, Span(line, start, line, start + 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from dockhand.compose.document import Node, ParsedDocument, Problem
-from dockhand.compose.nodes import NodeMemo, ScalarNode
+from dockhand.compose.nodes import NodeMemo
 from dockhand.compose.schema import INCLUDE_ENTRY, TOP, Key, Shape
 
 _KIND_NAMES = {
@@ -58,7 +58,7 @@ def _check_map(doc: ParsedDocument, node: Node, shape: Shape, where: str, out: l
             if not (shape.open or name.startswith("x-")):
                 out.append(_unknown_key(doc, k, name, shape, where))
             continue
-        kind = _SCALAR_KINDS.get(v.value.__class__, "str") if v.__class__ is ScalarNode else v.kind  # node_kind, inline
+        kind = node_kind(v)
         if kind in spec.simple_kinds:
             continue  # a plain scalar of an accepted kind with nothing below it to check: the common case
         _check_value(doc, v, kind, spec, prefix + name, out)

@@ -175,12 +175,12 @@ class TelemetryRuntime:
             self.server.run_task(self._reconfigure(self.hub), "telemetry-reconfigure")
 
     async def _reconfigure(self, hub: Telemetry) -> None:
-        settings = self.server.settings
-        provider_changed = (settings.trace_provider, settings.trace_url) != (
-            hub.settings.trace_provider,
-            hub.settings.trace_url,
-        )
-        async with self._reconfiguring:  # changes apply in the order they came
+        async with self._reconfiguring:  # changes apply in the order they came, each against the one before
+            settings, before = self.server.settings, hub.settings
+            provider_changed = (settings.trace_provider, settings.trace_url) != (
+                before.trace_provider,
+                before.trace_url,
+            )
             if await asyncio.to_thread(hub.reconfigure, settings) and hub.error is not None:
                 self._warn(hub.error)
             if provider_changed:
