@@ -21,13 +21,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pygls.uris import from_fs_path, to_fs_path
-
 from dockhand.compose.document import ParsedDocument, Problem, paused_gc
 from dockhand.compose.incremental import reparse
 from dockhand.compose.loader import DiskSource, load_project, path_uri, project_files_for
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.rules import check_project
+from dockhand.compose.uris import from_fs_path, to_fs_path
 
 logger = logging.getLogger("dockhand.compose.index")
 

@@ -19,8 +19,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from pygls.uris import from_fs_path
-
 from dockhand.compose.document import AliasBombError, ParsedDocument, Problem, Span, parse_document
 from dockhand.compose.interpolation import parse_env_file
 from dockhand.compose.merge import Materializer, merge, normalize_service, strip_markers
@@ -36,6 +34,7 @@ from dockhand.compose.model import (
     Service,
 )
 from dockhand.compose.services import ServicePart, collect_references, resolve_config
+from dockhand.compose.uris import from_fs_path
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_FILES = (

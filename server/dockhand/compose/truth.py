@@ -17,10 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pygls.uris import to_fs_path
-
 from dockhand.compose.document import Node, ParsedDocument, Problem, Span
 from dockhand.compose.model import ComposeProject
+from dockhand.compose.uris import to_fs_path
 from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
 from dockhand.runtime.compose_cli import background_env, find_compose, run_compose
