@@ -4,7 +4,7 @@ Contract (stable, other features rely on it):
 - `parse_document(uri, text, version=None, encoding="utf-16", max_bytes=...)` never raises: a YAML error, a
   too-large text or an alias bomb becomes a `Problem` in `ParsedDocument.problems` and `root` may be None.
 - `Span(start_line, start_char, end_line, end_char)` is a NamedTuple in the *client's* position encoding
-  (UTF-16 code units unless the client negotiated utf-8/utf-32); `span.to_range()` gives an lsprotocol Range.
+  (UTF-16 code units unless the client negotiated utf-8/utf-32); lsp/convert.py makes it an lsprotocol Range.
 - `Node.kind` is "map" | "seq" | "scalar"; `Node.items` (map: tuple of (key Node, value Node)),
   `Node.children` (seq), `Node.value` (scalar Python value: str/int/float/bool/None), `Node.tag` (the explicit
   tag such as "!reset"/"!override", else ""), `Node.get(key)`, `Node.key_node(key)`, `Node.to_python()`.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,16 @@ class ProjectSnapshot:
     project: ComposeProject
     problems: Mapping[str, tuple[Problem, ...]]
     versions: Mapping[str, int | None] = field(default_factory=dict)
+
+
+_COMPOSE_NAME = re.compile(r"(^|/)(docker-)?compose[\w.\-]*\.ya?ml$")
+
+
+def is_compose_document(uri: str, text: str) -> bool:
+    """A compose file by name, or any YAML whose top level has `services:` (stacks named e.g. `stack.yml`)."""
+    if _COMPOSE_NAME.search(uri):
+        return True
+    return uri.endswith((".yml", ".yaml")) and re.search(r"(?m)^services:", text[:200_000]) is not None
 
 
 def canonical_uri(uri: str) -> str:

@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from dockhand.compose.document import AliasBombError, ParsedDocument, Problem, Span, parse_document
 from dockhand.compose.interpolation import parse_env_file
@@ -33,7 +33,7 @@ from dockhand.compose.model import (
     Resource,
     Service,
 )
-from dockhand.compose.services import ServicePart, collect_references, resolve_config
+from dockhand.compose.services import DocumentSource, ServicePart, collect_references, resolve_config
 from dockhand.compose.uris import from_fs_path
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -51,17 +51,6 @@ _VALID_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 def path_uri(path: Path) -> str:
     """The canonical file URI of a path (what every Declaration/Reference uses)."""
     return str(from_fs_path(str(path)))
-
-
-class DocumentSource(Protocol):
-    def document(self, path: Path) -> ParsedDocument | None:
-        """The parsed file, or None when it does not exist or cannot be read."""
-
-    def read_text(self, path: Path) -> str | None:
-        """Raw text of a non-compose file (.env), or None."""
-
-    def exists(self, path: Path) -> bool:
-        """Whether a file or folder exists."""
 
 
 class DiskSource:

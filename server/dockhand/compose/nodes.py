@@ -13,14 +13,12 @@ from __future__ import annotations
 import bisect
 import contextlib
 import re
-import threading
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 import yaml
 import yaml.composer
-from lsprotocol import types
 
 EXPANSION_BUDGET = 500_000
 """Most nodes `to_python()` materialises through aliases before declaring an alias bomb."""
@@ -30,18 +28,12 @@ _STR_TAG = "tag:yaml.org,2002:str"
 
 
 class Span(NamedTuple):
-    """A range in the client's position encoding (zero-based lines; end exclusive)."""
+    """A range in the client's position encoding (zero-based lines; end exclusive); lsp.convert makes it a Range."""
 
     start_line: int
     start_char: int
     end_line: int
     end_char: int
-
-    def to_range(self) -> types.Range:
-        return types.Range(
-            start=types.Position(line=self.start_line, character=self.start_char),
-            end=types.Position(line=self.end_line, character=self.end_char),
-        )
 
     def contains(self, line: int, char: int) -> bool:
         """Whether the position is inside or at either edge (a cursor right after a word still hits it)."""
@@ -186,10 +178,10 @@ class _Composition:
     uri = ""
     depth = 0
     problems: list[Problem] = []
+    active = False
 
 
 _state = _Composition()
-_compose_lock = threading.Lock()
 
 
 def _tag(tag: str | None) -> str:
@@ -441,19 +433,25 @@ def composing(convert: Any, uri: str, problems: list[Problem]) -> Iterator[None]
     if c_module is not None:
         modules.append(c_module)
     ours = {"ScalarNode": ScalarNode, "SequenceNode": SeqNode, "MappingNode": MapNode}
-    with _compose_lock:  # the swap is module state: one parse at a time, restored even on errors
-        saved = [(m, {name: getattr(m, name) for name in ours}) for m in modules]
-        _state.convert, _state.uri, _state.depth, _state.problems = convert, uri, 0, problems
-        for m in modules:
-            for name, cls in ours.items():
+    # The swap is module state: one parse at a time per process. The model holds no lock of its own; its callers
+    # parse from one thread (the server on its event loop), and an overlapping parse fails here instead of
+    # composing with another parse's state.
+    if _state.active:
+        raise RuntimeError("compose documents are parsed one at a time: serialize the callers that parse")
+    _state.active = True
+    saved = [(m, {name: getattr(m, name) for name in ours}) for m in modules]
+    _state.convert, _state.uri, _state.depth, _state.problems = convert, uri, 0, problems
+    for m in modules:
+        for name, cls in ours.items():
+            setattr(m, name, cls)
+    try:
+        yield
+    finally:
+        for m, originals in saved:
+            for name, cls in originals.items():
                 setattr(m, name, cls)
-        try:
-            yield
-        finally:
-            for m, originals in saved:
-                for name, cls in originals.items():
-                    setattr(m, name, cls)
-            _state.convert, _state.problems = None, []
+        _state.convert, _state.problems = None, []
+        _state.active = False
 
 
 _TYPED_STARTS = frozenset("0123456789+-.tTfFnN~")

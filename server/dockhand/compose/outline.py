@@ -1,27 +1,44 @@
-"""The outline of one compose document (textDocument/documentSymbol), built purely from its parsed node tree.
+"""The outline of one compose document (for textDocument/documentSymbol), built purely from its parsed node tree.
 
 Top-level sections (services, networks, volumes, secrets, configs, include, name, x-*) contain their entries;
 each service lists its keys with a short detail (the image, the first port, …). Ranges are in the client's
-encoding and every selection range (the name) lies inside its range, as LSP requires.
+encoding and every selection range (the name) lies inside its range, as LSP requires. Entries are plain data
+(`OutlineEntry`, kinds named for what they are); dockhand.lsp.convert turns them into LSP symbols.
 """
 
 from __future__ import annotations
 
-from lsprotocol import types
+from dataclasses import dataclass
 
 from dockhand.compose.document import Node, ParsedDocument, Span
 
-SECTION_KINDS: dict[str, types.SymbolKind] = {
-    "services": types.SymbolKind.Class,
-    "networks": types.SymbolKind.Interface,
-    "volumes": types.SymbolKind.Struct,
-    "secrets": types.SymbolKind.Key,
-    "configs": types.SymbolKind.Object,
+OutlineKind = str
+"""What an entry is: "section" (services, networks, …, include), "field" (name, x-*), "service", "network",
+"volume", "secret", "config", "key" (a service's key) or "include" (one included file)."""
+
+SECTION_KINDS: dict[str, OutlineKind] = {
+    "services": "service",
+    "networks": "network",
+    "volumes": "volume",
+    "secrets": "secret",
+    "configs": "config",
 }
 MAX_DETAIL = 60
 DETAILED_SERVICES = 300
 """Up to this many services each service also lists its keys; beyond it the outline stops at services, because
 tens of thousands of symbols cost the editor (and the event loop) far more than they help navigate."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutlineEntry:
+    """One symbol: its name, kind, whole extent (`span`), name extent (`selection`) and nested entries."""
+
+    name: str
+    kind: OutlineKind
+    span: Span
+    selection: Span
+    detail: str | None = None
+    children: list[OutlineEntry] | None = None
 
 
 def _detail(node: Node) -> str:
@@ -38,7 +55,7 @@ def _detail(node: Node) -> str:
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 
-def _entry_range(document: ParsedDocument, key: Node, value: Node) -> types.Range:
+def _entry_range(document: ParsedDocument, key: Node, value: Node) -> Span:
     """From the key to the end of its value, ending on the value's last line (not the next entry's)."""
     value_end = (value.span.end_line, value.span.end_char)
     end_line, end_char = max(value_end, (key.span.end_line, key.span.end_char))
@@ -50,18 +67,16 @@ def _entry_range(document: ParsedDocument, key: Node, value: Node) -> types.Rang
             break
         end_line -= 1
         end_char = document.client_char(end_line, len(lines[end_line].rstrip()))
-    return Span(key.span.start_line, key.span.start_char, end_line, end_char).to_range()
+    return Span(key.span.start_line, key.span.start_char, end_line, end_char)
 
 
-def _service_symbol(
-    document: ParsedDocument, name: str, key: Node, value: Node, detailed: bool
-) -> types.DocumentSymbol:
+def _service_symbol(document: ParsedDocument, name: str, key: Node, value: Node, detailed: bool) -> OutlineEntry:
     children = [
-        types.DocumentSymbol(
+        OutlineEntry(
             name=str(child_key.value),
-            kind=types.SymbolKind.Property,
-            range=_entry_range(document, child_key, child_value),
-            selection_range=child_key.span.to_range(),
+            kind="key",
+            span=_entry_range(document, child_key, child_value),
+            selection=child_key.span,
             detail=_detail(child_value) or None,
         )
         for child_key, child_value in (value.items if value.kind == "map" else ())
@@ -74,24 +89,24 @@ def _service_symbol(
         if build is not None
         else None
     )
-    return types.DocumentSymbol(
+    return OutlineEntry(
         name=name,
-        kind=types.SymbolKind.Class,
-        range=_entry_range(document, key, value),
-        selection_range=key.span.to_range(),
+        kind="service",
+        span=_entry_range(document, key, value),
+        selection=key.span,
         detail=detail,
         children=children or None,
     )
 
 
-def document_outline(document: ParsedDocument) -> list[types.DocumentSymbol]:
-    """Hierarchical symbols for the document (empty when it did not parse into a mapping)."""
+def outline_entries(document: ParsedDocument) -> list[OutlineEntry]:
+    """The document's outline, sections first (empty when it did not parse into a mapping)."""
     root = document.root
     if root is None or root.kind != "map":
         return []
     symbols = []
     for section, key, value in root.entries():
-        children: list[types.DocumentSymbol] = []
+        children: list[OutlineEntry] = []
         if section in SECTION_KINDS and value.kind == "map":
             detailed = len(value.items) <= DETAILED_SERVICES
             for name, child_key, child_value in value.entries():
@@ -99,11 +114,11 @@ def document_outline(document: ParsedDocument) -> list[types.DocumentSymbol]:
                     children.append(_service_symbol(document, name, child_key, child_value, detailed))
                 else:
                     children.append(
-                        types.DocumentSymbol(
+                        OutlineEntry(
                             name=name,
                             kind=SECTION_KINDS[section],
-                            range=_entry_range(document, child_key, child_value),
-                            selection_range=child_key.span.to_range(),
+                            span=_entry_range(document, child_key, child_value),
+                            selection=child_key.span,
                             detail=_detail(child_value) or None,
                         )
                     )
@@ -113,44 +128,22 @@ def document_outline(document: ParsedDocument) -> list[types.DocumentSymbol]:
                 if path is not None:
                     label = _detail(path)
                     children.append(
-                        types.DocumentSymbol(
+                        OutlineEntry(
                             name=label or "include",
-                            kind=types.SymbolKind.File,
-                            range=item.span.to_range(),
-                            selection_range=item.span.to_range(),
+                            kind="include",
+                            span=item.span,
+                            selection=item.span,
                         )
                     )
-        kind = (
-            types.SymbolKind.Namespace if section in SECTION_KINDS or section == "include" else types.SymbolKind.Field
-        )
+        kind = "section" if section in SECTION_KINDS or section == "include" else "field"
         symbols.append(
-            types.DocumentSymbol(
+            OutlineEntry(
                 name=section,
                 kind=kind,
-                range=_entry_range(document, key, value),
-                selection_range=key.span.to_range(),
+                span=_entry_range(document, key, value),
+                selection=key.span,
                 detail=None if children else (_detail(value) or None),
                 children=children or None,
             )
         )
     return symbols
-
-
-def flat_outline(document: ParsedDocument, uri: str) -> list[types.SymbolInformation]:
-    """The same outline flattened, for clients without hierarchical document symbol support."""
-    out: list[types.SymbolInformation] = []
-
-    def walk(symbols: list[types.DocumentSymbol], container: str | None) -> None:
-        for symbol in symbols:
-            out.append(
-                types.SymbolInformation(
-                    name=symbol.name,
-                    kind=symbol.kind,
-                    location=types.Location(uri=uri, range=symbol.selection_range),
-                    container_name=container,
-                )
-            )
-            walk(list(symbol.children or ()), symbol.name)
-
-    walk(document_outline(document), None)
-    return out

@@ -5,15 +5,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from dockhand.compose.document import AliasBombError, Node, ParsedDocument, Problem, Span
 from dockhand.compose.merge import Materializer, merge, normalize_service, strip_markers
 from dockhand.compose.model import Declaration, Dependency, Kind, PathRef, PortBinding, Reference, ServiceConfig
 from dockhand.compose.nodes import NodeMemo
 
-if TYPE_CHECKING:
-    from dockhand.compose.loader import DocumentSource
+
+class DocumentSource(Protocol):
+    """Where a project's files come from: disk (loader.DiskSource) or the server's index overlaying open buffers."""
+
+    def document(self, path: Path) -> ParsedDocument | None:
+        """The parsed file, or None when it does not exist or cannot be read."""
+
+    def read_text(self, path: Path) -> str | None:
+        """Raw text of a non-compose file (.env), or None."""
+
+    def exists(self, path: Path) -> bool:
+        """Whether a file or folder exists."""
 
 
 class _Builder(Protocol):  # the part of loader._ProjectBuilder used here (structural, to avoid an import cycle)

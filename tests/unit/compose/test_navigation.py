@@ -26,7 +26,8 @@ from dockhand.compose.navigation import (
     rename_edits,
     symbol_at,
 )
-from dockhand.compose.outline import DETAILED_SERVICES, document_outline, flat_outline
+from dockhand.compose.outline import DETAILED_SERVICES
+from dockhand.lsp.convert import document_outline, flat_outline
 
 MAIN = """\
 name: shop

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from dockhand.compose.document import Span
 from dockhand.compose.loader import load_project_from_disk
-from dockhand.compose.truth import ComposeTruth, map_compose_error
+from dockhand.compose.truth import map_compose_error
 from dockhand.config import Settings
 from dockhand.runtime.compose_cli import ComposeCli
+from dockhand.runtime.compose_truth import ComposeTruth
 
 TEXT = "services:\n  web:\n    image: nginx\n    depends_on: [db]\n  db:\n    image: postgres\n    imgae: typo\n"
 

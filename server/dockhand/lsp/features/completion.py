@@ -17,6 +17,7 @@ from dockhand.compose.cards import resource_card
 from dockhand.compose.index import canonical_uri
 from dockhand.compose.model import Kind
 from dockhand.compose.navigation import completion_context, completion_names
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import DockhandServer
 
 ITEM_KINDS: dict[Kind, types.CompletionItemKind] = {
@@ -45,7 +46,7 @@ def register(server: DockhandServer) -> None:
         context = completion_context(document, params.position.line, params.position.character)
         if context is None:
             return None
-        edit_range = context.span.to_range()
+        edit_range = to_range(context.span)
         items = [
             types.CompletionItem(
                 label=name,

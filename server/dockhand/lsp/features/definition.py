@@ -11,6 +11,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 
 from dockhand.compose.navigation import definition_targets
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.features.hover import target_at
 from dockhand.lsp.server import DockhandServer
 
@@ -33,10 +34,10 @@ def register(server: DockhandServer) -> None:
             return [
                 types.LocationLink(
                     target_uri=place_uri,
-                    target_range=whole.to_range(),
-                    target_selection_range=name.to_range(),
-                    origin_selection_range=target.span.to_range(),
+                    target_range=to_range(whole),
+                    target_selection_range=to_range(name),
+                    origin_selection_range=to_range(target.span),
                 )
                 for place_uri, whole, name in places
             ]
-        return [types.Location(uri=place_uri, range=name.to_range()) for place_uri, _whole, name in places]
+        return [types.Location(uri=place_uri, range=to_range(name)) for place_uri, _whole, name in places]

@@ -12,17 +12,17 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import re
 from collections.abc import Iterable
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from dockhand.compose.document import Problem
-from dockhand.compose.index import canonical_uri
+from dockhand.compose.index import canonical_uri, is_compose_document
 from dockhand.compose.loader import path_uri
-from dockhand.compose.truth import ComposeTruth
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import EDITOR_QUIET_S, DockhandServer
+from dockhand.runtime.compose_truth import ComposeTruth
 from dockhand.runtime.discovery import find_project_dirs, primary_file
 from dockhand.runtime.threads import in_daemon_thread
 
@@ -36,7 +36,6 @@ that long, so a pass runs at least this often while edits continue."""
 WARM_MAX_PROJECTS = 50
 """Projects analysed ahead of time at startup (a monorepo may hold hundreds; the first ones are the likely ones)."""
 WARM_PAUSE_S = 0.05
-_COMPOSE_NAME = re.compile(r"(^|/)(docker-)?compose[\w.\-]*\.ya?ml$")
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
     "warning": types.DiagnosticSeverity.Warning,
@@ -45,20 +44,13 @@ _SEVERITY = {
 }
 
 
-def is_compose_document(uri: str, text: str) -> bool:
-    """A compose file by name, or any YAML whose top level has `services:` (stacks named e.g. `stack.yml`)."""
-    if _COMPOSE_NAME.search(uri):
-        return True
-    return uri.endswith((".yml", ".yaml")) and re.search(r"(?m)^services:", text[:200_000]) is not None
-
-
 def to_diagnostic(problem: Problem) -> types.Diagnostic:
     related = [
-        types.DiagnosticRelatedInformation(location=types.Location(uri=u, range=s.to_range()), message=note)
+        types.DiagnosticRelatedInformation(location=types.Location(uri=u, range=to_range(s)), message=note)
         for u, s, note in problem.related
     ]
     return types.Diagnostic(
-        range=problem.span.to_range(),
+        range=to_range(problem.span),
         message=problem.message,
         severity=_SEVERITY[problem.severity],
         code=problem.code,

@@ -16,6 +16,7 @@ from pygls.capabilities import get_capability
 from dockhand.compose.document import Span
 from dockhand.compose.index import ProjectSnapshot, canonical_uri
 from dockhand.compose.navigation import document_links
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import DockhandServer
 
 
@@ -38,7 +39,7 @@ def register(server: DockhandServer) -> None:
         tooltips = get_capability(ls.client_capabilities, "text_document.document_link.tooltip_support", False)
         return [
             types.DocumentLink(
-                range=span.to_range(), target=target.as_uri(), tooltip=f"Open {target.name}" if tooltips else None
+                range=to_range(span), target=target.as_uri(), tooltip=f"Open {target.name}" if tooltips else None
             )
             for span, target in found
         ]

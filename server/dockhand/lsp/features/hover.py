@@ -21,6 +21,7 @@ from dockhand.compose.cards import resource_card, static_card
 from dockhand.compose.index import canonical_uri
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.navigation import Target, still_named, symbol_at
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import DockhandServer
 
 logger = logging.getLogger("dockhand.hover")
@@ -112,5 +113,5 @@ def register(server: DockhandServer) -> None:
         kind = types.MarkupKind.Markdown if types.MarkupKind.Markdown in formats else types.MarkupKind.PlainText
         return types.Hover(
             contents=types.MarkupContent(kind=kind, value=markdown),
-            range=target.span.to_range(),
+            range=to_range(target.span),
         )

@@ -21,6 +21,7 @@ from pygls.uris import to_fs_path
 from dockhand.compose.index import canonical_uri
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import DockhandServer
 from dockhand.observe import metrics
 from dockhand.runtime.compose_cli import ComposeCli, find_compose
@@ -147,7 +148,7 @@ class LiveRuntime:
         key = root.key_node("services") if root is not None else None
         if root is None or key is None or services_node is None:
             return None
-        services = {name: k.span.to_range() for name, k, _ in services_node.entries()} if services_node.is_map else {}
+        services = {name: to_range(k.span) for name, k, _ in services_node.entries()} if services_node.is_map else {}
         path = to_fs_path(uri) or ""
         snapshot = self.store.snapshot
         info = snapshot.project_for_file(path)
@@ -163,7 +164,7 @@ class LiveRuntime:
             if path in c.config_files and not c.oneoff
         )
         name = labelled[0][2] if labelled else derived
-        return DocumentView(uri, name, services, key.span.to_range(), snapshot.projects.get(name) or info)
+        return DocumentView(uri, name, services, to_range(key.span), snapshot.projects.get(name) or info)
 
     def diagnostics(self, uri: str) -> list[types.Diagnostic]:
         """Runtime findings for an open document, as diagnostics on the services' lines (pure over the snapshot)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from dockhand.compose.navigation import reference_spans
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.features.hover import target_at
 from dockhand.lsp.server import DockhandServer
 
@@ -23,4 +24,4 @@ def register(server: DockhandServer) -> None:
             return None
         project, target, _uri = found
         places = reference_spans(project, target.kind, target.name, params.context.include_declaration)
-        return [types.Location(uri=place_uri, range=span.to_range()) for place_uri, span in places]
+        return [types.Location(uri=place_uri, range=to_range(span)) for place_uri, span in places]

@@ -13,6 +13,7 @@ from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
 
 from dockhand.compose.index import canonical_uri
 from dockhand.compose.navigation import RenameError, prepare_rename, rename_edits
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import DockhandServer
 
 
@@ -40,7 +41,7 @@ def register(server: DockhandServer) -> None:
         target = prepare_rename(project, uri, params.position.line, params.position.character)
         if target is None:
             return None
-        return types.PrepareRenamePlaceholder(range=target.span.to_range(), placeholder=target.name)
+        return types.PrepareRenamePlaceholder(range=to_range(target.span), placeholder=target.name)
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     def on_rename(ls: DockhandServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
@@ -58,7 +59,7 @@ def register(server: DockhandServer) -> None:
         except RenameError as err:
             raise JsonRpcInvalidParams(str(err)) from err
         text_edits = {
-            file_uri: [types.TextEdit(range=span.to_range(), new_text=text) for span, text in spans]
+            file_uri: [types.TextEdit(range=to_range(span), new_text=text) for span, text in spans]
             for file_uri, spans in edits.items()
         }
         if get_capability(ls.client_capabilities, "workspace.workspace_edit.document_changes", False):

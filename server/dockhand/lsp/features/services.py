@@ -14,6 +14,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from dockhand.lsp import protocol
+from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import DockhandServer
 from dockhand.runtime.state import Snapshot
 from dockhand.runtime.summary import summarize
@@ -33,9 +34,7 @@ def declarations(ls: DockhandServer) -> Declarations:
     for snap in ls.projects.snapshots():
         for service in snap.project.services.values():
             for decl in service.declarations:
-                found.setdefault(
-                    (to_fs_path(decl.uri) or decl.uri, service.name), (decl.uri, decl.name_span.to_range())
-                )
+                found.setdefault((to_fs_path(decl.uri) or decl.uri, service.name), (decl.uri, to_range(decl.name_span)))
     return found
 
 

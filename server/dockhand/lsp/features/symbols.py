@@ -1,6 +1,7 @@
 """textDocument/documentSymbol: the outline (sections → services → keys) of a compose document.
 
-Serves: textDocument/documentSymbol. Built from the latest parse of the open document (dockhand.compose.outline);
+Serves: textDocument/documentSymbol. Built from the latest parse of the open document (dockhand.compose.outline,
+converted to LSP symbols by dockhand.lsp.convert);
 hierarchical DocumentSymbols when the client supports them, else flat SymbolInformation.
 """
 
@@ -10,7 +11,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 
 from dockhand.compose.index import canonical_uri
-from dockhand.compose.outline import document_outline, flat_outline
+from dockhand.lsp.convert import document_outline, flat_outline
 from dockhand.lsp.server import DockhandServer
 
 
