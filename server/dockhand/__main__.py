@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.configure(settings.log_level)
 
-    from dockhand.lsp.server import create_server  # imported late: argument errors stay fast
+    from dockhand.lsp.app import create_server  # imported late: argument errors stay fast
 
     server = create_server(settings)
     try:

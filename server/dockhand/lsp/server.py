@@ -1,4 +1,4 @@
-"""DockhandServer (owns settings, state and background tasks) and create_server (wiring only)."""
+"""DockhandServer: owns settings, state and background tasks (lsp/app.py wires the features onto it)."""
 
 from __future__ import annotations
 
@@ -182,30 +182,3 @@ class DockhandServer(LanguageServer):
             else types.MessageType.Log
         )
         self.window_log_message(types.LogMessageParams(type=kind, message=text))
-
-
-def create_server(settings: Settings | None = None) -> DockhandServer:
-    """Build the server and register every feature."""
-    from dockhand.lsp.features import (
-        codelens,
-        commands,
-        completion,
-        definition,
-        diagnostics,
-        document_links,
-        hover,
-        lifecycle,
-        live,
-        live_hover,
-        references,
-        rename,
-        services,
-        symbols,
-        telemetry,
-    )
-
-    server = DockhandServer(settings or Settings.load())
-    editor = (hover, live_hover, definition, references, completion, document_links, symbols, rename)
-    for feature in (lifecycle, diagnostics, live, codelens, commands, services, telemetry, *editor):
-        feature.register(server)
-    return server

@@ -7,7 +7,7 @@ from typing import Any
 
 from dockhand.telemetry.model import Span
 from dockhand.telemetry.otlp_decode import decode_traces_json
-from dockhand.telemetry.providers import TraceProvider, rfc3339
+from dockhand.telemetry.providers.base import TraceProvider, rfc3339
 
 
 def spans_from_results(document: Any) -> list[Span]:

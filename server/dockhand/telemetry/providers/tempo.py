@@ -7,7 +7,7 @@ from typing import Any
 
 from dockhand.telemetry.model import Span
 from dockhand.telemetry.otlp_decode import decode_traces_json
-from dockhand.telemetry.providers import TraceProvider
+from dockhand.telemetry.providers.base import TraceProvider
 
 
 def traceql(service: str | None, operation: str | None, min_duration_ms: float) -> str:

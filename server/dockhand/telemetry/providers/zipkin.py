@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dockhand.telemetry.model import KIND_NUMBERS, STATUS_ERROR, Span, is_hex_id
-from dockhand.telemetry.providers import TraceProvider
+from dockhand.telemetry.providers.base import TraceProvider
 
 
 def span_from_zipkin(raw: Any) -> Span | None:
