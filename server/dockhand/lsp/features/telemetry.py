@@ -4,7 +4,8 @@ Serves: dockhand/traces, dockhand/trace, dockhand/latency, dockhand/traceLogs, d
 (requests; shapes in lsp/protocol.py) and dockhand/telemetryChanged (notification, at most one a second).
 Starts the telemetry hub on `initialized`: the machine's OTLP receiver (or a Jaeger/Zipkin/Tempo poller), log
 followers for the workspace's containers, Actuator Prometheus scrapes. Handlers run the hub's blocking queries in
-worker threads, so the event loop never waits on SQLite. For the hover: `service_latency_summary`.
+worker threads, so the event loop never waits on SQLite. For the hover: `latency_hover_section`. The queries and
+formatting live in telemetry/queries.py, what the stack feeds the hub in telemetry/workspace.py.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import sqlite3
 import time
 import weakref
 from typing import Any
@@ -29,6 +29,14 @@ from dockhand.telemetry import graph
 from dockhand.telemetry.hub import Telemetry
 from dockhand.telemetry.log_follower import FollowTarget
 from dockhand.telemetry.providers import TraceProvider, create_provider
+from dockhand.telemetry.queries import (
+    DEFAULT_WINDOW_S,
+    declared_dependencies,
+    latency_line,
+    service_latency_summary,
+    stored_spans,
+)
+from dockhand.telemetry.workspace import scrape_prometheus, workspace_containers
 
 logger = logging.getLogger("dockhand.telemetry.lsp")
 
@@ -39,7 +47,6 @@ PROVIDER_POLL_S = 15.0
 SCRAPE_EVERY = 3
 """Actuator /actuator/prometheus is scraped every third health round (15 s by default): parsing the exposition was
 over half of the idle server's CPU at one scrape per round, and latency tables need no finer steps."""
-DEFAULT_WINDOW_S = 300.0
 
 _HUBS: weakref.WeakKeyDictionary[DockhandServer, Telemetry] = weakref.WeakKeyDictionary()
 
@@ -49,38 +56,10 @@ def telemetry_of(server: DockhandServer) -> Telemetry | None:
     return _HUBS.get(server)
 
 
-def service_latency_summary(
-    telemetry: Telemetry | None, service: str, window_s: float = DEFAULT_WINDOW_S
-) -> dict[str, Any] | None:
-    """Recent p50/p95 (ms), error rate and count of a service's server spans — pure, in-memory, for the hover.
-
-    `{"p50Ms", "p95Ms", "errorRate", "count", "windowS"}` or None when the service sent no spans in the window.
-    """
-    if telemetry is None:
-        return None
-    # Spans name the OTel `service.name`; the hover names the compose service (`orders_api` vs `orders-api`).
-    service = graph.compose_name(service, telemetry.latency.services()) or service
-    row = telemetry.latency.service_summary(service, window_s, time.time_ns())
-    if row is None:
-        return None
-    return {
-        "p50Ms": row.p50_ms,
-        "p95Ms": row.p95_ms,
-        "errorRate": row.error_rate,
-        "count": row.count,
-        "windowS": window_s,
-    }
-
-
 def latency_hover_section(server: DockhandServer, service: str) -> str | None:
     """The hover card's latency line of a service, or None without recent spans."""
     summary = service_latency_summary(telemetry_of(server), service)
-    if summary is None:
-        return None
-    return (
-        f"**Latency** (last {summary['windowS'] / 60:.0f} min, {summary['count']} requests): "
-        f"p50 {summary['p50Ms']:.1f} ms · p95 {summary['p95Ms']:.1f} ms · errors {summary['errorRate']:.1%}"
-    )
+    return latency_line(summary) if summary is not None else None
 
 
 def _add_hover_section(server: DockhandServer) -> None:
@@ -114,27 +93,7 @@ def _params(params: Any) -> dict[str, Any]:
 def _declared(server: DockhandServer, project: str | None) -> dict[str, list[str]]:
     """service → depends_on from the live state (every project when none is named)."""
     live = getattr(server, "live", None)
-    if live is None:
-        return {}
-    declared: dict[str, list[str]] = {}
-    for name, info in live.store.snapshot.projects.items():
-        if project is None or name == project:
-            for decl in info.services:
-                declared.setdefault(decl.name, []).extend(decl.depends_on)
-    return declared
-
-
-def workspace_containers(snapshot: Any) -> list[Any]:
-    """Running containers of the workspace's projects: those whose compose files the editor found, even when
-    started under another project name (`-p`); other stacks on the engine are not followed."""
-    projects = [p for p in snapshot.projects.values() if p.source == "files"]
-    names = {p.name for p in projects}
-    files = {f for p in projects for f in p.config_files}
-    return [
-        c
-        for c in snapshot.containers.values()
-        if c.running and (c.project in names or files.intersection(c.config_files))
-    ]
+    return declared_dependencies(live.store.snapshot, project) if live is not None else {}
 
 
 class TelemetryRuntime:
@@ -197,7 +156,7 @@ class TelemetryRuntime:
             logger.error("telemetry store unavailable: %s", exc)
         self.hub = hub
         _HUBS[self.server] = hub
-        metrics.measure_store("spans", lambda: _stored_spans(hub))
+        metrics.measure_store("spans", lambda: stored_spans(hub))
         self._started.set()
         if hub.error is not None:
             self._warn(hub.error)
@@ -261,25 +220,10 @@ class TelemetryRuntime:
                     try:
                         await asyncio.to_thread(hub.follow, targets)
                         if round_number % SCRAPE_EVERY == 0:
-                            await self._scrape(hub, client, snapshot)
+                            await scrape_prometheus(hub, client, snapshot)
                     except Exception:  # one bad round must not end log following and scraping for good
                         logger.exception("telemetry sources round failed")
                 await asyncio.sleep(self.server.settings.health_interval_s)
-
-    async def _scrape(self, hub: Telemetry, client: httpx.AsyncClient, snapshot: Any) -> None:
-        scraped: set[str] = set()
-        for container_id, health in snapshot.actuator.items():
-            container = snapshot.containers.get(container_id)
-            if container is None or container.service in scraped or "/actuator/health" not in health.url:
-                continue
-            scraped.add(container.service)  # one replica per service: counters of replicas do not add up here
-            url = health.url.split("/actuator/health")[0] + "/actuator/prometheus"
-            try:
-                response = await client.get(url)
-                if response.status_code == 200:
-                    hub.add_scrape(container.service, response.text)
-            except (httpx.HTTPError, ValueError) as exc:
-                logger.debug("prometheus scrape of %s failed: %s", url, exc)
 
     async def _provider_loop(self, hub: Telemetry, provider: TraceProvider) -> None:
         """Copy recent traces from the configured backend into the store, so every view works the same."""
@@ -370,14 +314,3 @@ def register(server: DockhandServer) -> None:
     async def on_graph(ls: DockhandServer, params: Any) -> dict[str, Any]:
         hub = await runtime.hub_ready()
         return dict(await run(hub.graph, _declared(ls, _params(params).get("project") or None)))
-
-
-def _stored_spans(hub: Telemetry) -> int:
-    """Spans in the telemetry store, for /metrics (read on the scrape thread; the store's reader is thread-safe)."""
-    store = hub.store
-    if store is None:
-        return 0
-    try:
-        return store.span_count()
-    except sqlite3.Error:  # closed at shutdown, or swapped for the owner's store mid-scrape
-        return 0

@@ -1,0 +1,68 @@
+"""Questions the editor asks of telemetry, answered purely from the hub's in-memory tables and the live snapshot.
+
+The hover's latency line (`service_latency_summary`, `latency_line`), depends_on as declared by the running
+projects (`declared_dependencies`, for the call graph), and the stored span count for /metrics.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+from dockhand.telemetry import graph
+from dockhand.telemetry.hub import Telemetry
+
+DEFAULT_WINDOW_S = 300.0
+
+
+def service_latency_summary(
+    telemetry: Telemetry | None, service: str, window_s: float = DEFAULT_WINDOW_S
+) -> dict[str, Any] | None:
+    """Recent p50/p95 (ms), error rate and count of a service's server spans — pure, in-memory, for the hover.
+
+    `{"p50Ms", "p95Ms", "errorRate", "count", "windowS"}` or None when the service sent no spans in the window.
+    """
+    if telemetry is None:
+        return None
+    # Spans name the OTel `service.name`; the hover names the compose service (`orders_api` vs `orders-api`).
+    service = graph.compose_name(service, telemetry.latency.services()) or service
+    row = telemetry.latency.service_summary(service, window_s, time.time_ns())
+    if row is None:
+        return None
+    return {
+        "p50Ms": row.p50_ms,
+        "p95Ms": row.p95_ms,
+        "errorRate": row.error_rate,
+        "count": row.count,
+        "windowS": window_s,
+    }
+
+
+def latency_line(summary: dict[str, Any]) -> str:
+    """The hover card's latency line (Markdown) of a `service_latency_summary`."""
+    return (
+        f"**Latency** (last {summary['windowS'] / 60:.0f} min, {summary['count']} requests): "
+        f"p50 {summary['p50Ms']:.1f} ms · p95 {summary['p95Ms']:.1f} ms · errors {summary['errorRate']:.1%}"
+    )
+
+
+def declared_dependencies(snapshot: Any, project: str | None) -> dict[str, list[str]]:
+    """service → depends_on from the live state snapshot (every project when none is named)."""
+    declared: dict[str, list[str]] = {}
+    for name, info in snapshot.projects.items():
+        if project is None or name == project:
+            for decl in info.services:
+                declared.setdefault(decl.name, []).extend(decl.depends_on)
+    return declared
+
+
+def stored_spans(hub: Telemetry) -> int:
+    """Spans in the telemetry store, for /metrics (read on the scrape thread; the store's reader is thread-safe)."""
+    store = hub.store
+    if store is None:
+        return 0
+    try:
+        return store.span_count()
+    except sqlite3.Error:  # closed at shutdown, or swapped for the owner's store mid-scrape
+        return 0
