@@ -9,12 +9,13 @@ encoding and every selection range (the name) lies inside its range, as LSP requ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dockhand.compose.document import Node, ParsedDocument, Span
 
-OutlineKind = str
-"""What an entry is: "section" (services, networks, …, include), "field" (name, x-*), "service", "network",
-"volume", "secret", "config", "key" (a service's key) or "include" (one included file)."""
+OutlineKind = Literal["section", "field", "service", "network", "volume", "secret", "config", "key", "include"]
+"""What an entry is: a "section" (services, networks, …, include), a "field" (name, x-*), an entry of a section,
+a service's "key", or one "include"d file."""
 
 SECTION_KINDS: dict[str, OutlineKind] = {
     "services": "service",
@@ -135,7 +136,7 @@ def outline_entries(document: ParsedDocument) -> list[OutlineEntry]:
                             selection=item.span,
                         )
                     )
-        kind = "section" if section in SECTION_KINDS or section == "include" else "field"
+        kind: OutlineKind = "section" if section in SECTION_KINDS or section == "include" else "field"
         symbols.append(
             OutlineEntry(
                 name=section,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from lsprotocol import types
 
 from dockhand.compose.document import ParsedDocument, Span
-from dockhand.compose.outline import OutlineEntry, outline_entries
+from dockhand.compose.outline import OutlineEntry, OutlineKind, outline_entries
 
-SYMBOL_KINDS: dict[str, types.SymbolKind] = {
+SYMBOL_KINDS: dict[OutlineKind, types.SymbolKind] = {
     "section": types.SymbolKind.Namespace,
     "field": types.SymbolKind.Field,
     "service": types.SymbolKind.Class,
