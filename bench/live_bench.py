@@ -33,9 +33,8 @@ import docker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
-from lsp_client import LspProcess  # noqa: E402
-
 from dockhand.runtime.compose_cli import find_compose, run_compose  # noqa: E402
+from lsp_client import LspProcess  # noqa: E402
 
 SERVICES = ["alpha", "bravo", "charlie", "delta", "echo"]
 BUSYBOX = "services:\n" + "".join(
