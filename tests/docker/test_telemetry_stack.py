@@ -117,14 +117,21 @@ async def test_requests_become_traces_latency_and_log_lines(
     lower, upper = increase.bucket_of(prometheus_p95)
     assert lower * 0.95 <= span_row["p95Ms"] / 1000 <= upper * 1.05, (span_row, lower, upper)
 
-    async def prometheus_rows() -> Any:
+    # The gateway's own /actuator/prometheus counts the same operation: it joins the span row, never a second row.
+    async def merged_rows() -> Any:
         found = (await ask(client, protocol.LATENCY, {"windowS": 900, "service": "gateway"}))["rows"]
-        return [
-            r for r in found if r["source"] == "prometheus" and r["operation"] == OPERATION and r["count"] >= REQUESTS
-        ]
+        ours = [r for r in found if r["operation"] == OPERATION]
+        return ours if any(r.get("metricsCount", 0) >= REQUESTS for r in ours) else None
 
-    (prom_row,) = await until(prometheus_rows, "the server's scrape of the gateway's /actuator/prometheus")
-    assert prom_row["count"] >= REQUESTS and prom_row["meanMs"] > 0 and prom_row["p95Ms"] > 0
+    (merged,) = await until(merged_rows, "the server's scrape of the gateway's /actuator/prometheus")
+    assert merged["source"] == "spans" and merged["sources"] == ["spans", "prometheus"], merged
+    assert merged["metricsCount"] >= REQUESTS and merged["meanMs"] > 0 and merged["p95Ms"] > 0
+    # A path no route matches is counted by Spring under uri="NOT_FOUND": not an operation, so not a row.
+    async with httpx.AsyncClient(timeout=15) as http:
+        assert (await http.get(f"{stack.urls['gateway']}/no/such/page")).status_code == 404
+        assert 'uri="NOT_FOUND"' in (await http.get(f"{stack.urls['gateway']}/actuator/prometheus")).text
+    every_row = (await ask(client, protocol.LATENCY, {"windowS": 900}))["rows"]
+    assert not [r["operation"] for r in every_row if "NOT_FOUND" in r["operation"]], every_row
 
     # Dockhand's own probes (Actuator health every second, the one-off look-up of /v3/api-docs and friends on each
     # service) are not the user's traces: none of them shows up as a trace.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dockhand.telemetry.model import SERVER_KINDS, STATUS_ERROR
@@ -35,6 +35,8 @@ class LatencyRow:
     source: str
     mean_ms: float | None = None
     max_ms: float | None = None
+    metrics_count: int | None = None
+    """Requests Prometheus counted for an operation that spans also measured (spans may be sampled)."""
 
     def to_payload(self) -> dict[str, Any]:
         """The dockhand/latency row shape."""
@@ -52,6 +54,9 @@ class LatencyRow:
             payload["meanMs"] = self.mean_ms
         if self.max_ms is not None:
             payload["maxMs"] = self.max_ms
+        payload["sources"] = [self.source] if self.metrics_count is None else [self.source, "prometheus"]
+        if self.metrics_count is not None:
+            payload["metricsCount"] = self.metrics_count
         return payload
 
 
@@ -111,6 +116,43 @@ def is_housekeeping(operation: str) -> bool:
 def row_order(service: str, operation: str) -> tuple[str, bool, str]:
     """Sort key of a latency row: by service, its business operations first, then its management ones."""
     return (service, is_housekeeping(operation), operation)
+
+
+UNMATCHED_ROUTES = frozenset({"NOT_FOUND", "UNKNOWN", "REDIRECTION"})
+"""Spring's name for a request no route matched (in the `uri` label, and in spans named after it): not an operation."""
+
+
+def is_unmatched(operation: str) -> bool:
+    """Whether `operation` ("GET NOT_FOUND") names no route, only that nothing matched."""
+    return operation.rpartition(" ")[2] in UNMATCHED_ROUTES
+
+
+def _operation_key(service: str, operation: str) -> tuple[str, str]:
+    """What makes two rows the same operation: service names ignoring case and `_`/`-` (OTel's `orders_api` is
+    compose's `orders-api`), the method's case and a trailing slash."""
+    method, _, path = operation.partition(" ")
+    path = path.rstrip("/") or ("/" if path else "")
+    return service.lower().replace("_", "-"), f"{method.upper()} {path}".strip()
+
+
+def combine_sources(span_rows: Iterable[LatencyRow], metric_rows: Iterable[LatencyRow]) -> list[LatencyRow]:
+    """One row per operation: the span row where spans measured it (±1 % quantiles; it also says how many requests
+    Prometheus counted), the Prometheus row where only metrics did — renamed to the span rows' service name so
+    both sources group under one service. Unmatched routes (NOT_FOUND…) are no operation and are left out."""
+    spans = [r for r in span_rows if not is_unmatched(r.operation)]
+    by_key = {_operation_key(r.service, r.operation): i for i, r in enumerate(spans)}
+    span_services = {_operation_key(r.service, "")[0]: r.service for r in spans}
+    only_metrics = []
+    for row in metric_rows:
+        if is_unmatched(row.operation):
+            continue
+        key = _operation_key(row.service, row.operation)
+        if key in by_key:
+            i = by_key[key]
+            spans[i] = replace(spans[i], metrics_count=row.count)
+        else:
+            only_metrics.append(replace(row, service=span_services.get(key[0], row.service)))
+    return sorted([*spans, *only_metrics], key=lambda r: (*row_order(r.service, r.operation), r.source))
 
 
 def quantiles_ms(durations_ns: Iterable[int], qs: Iterable[float] = (0.5, 0.95, 0.99)) -> list[float | None]:

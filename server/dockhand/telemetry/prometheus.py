@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from dockhand.telemetry.latency import LatencyRow
+from dockhand.telemetry.latency import UNMATCHED_ROUTES, LatencyRow
 
 FAMILY = "http_server_requests_seconds"
 
@@ -82,6 +82,8 @@ def parse_http_histograms(text: str) -> dict[str, HttpHistogram]:
             continue
         for sample in family.samples:
             labels = dict(sample.labels)
+            if labels.get("uri") in UNMATCHED_ROUTES:
+                continue  # a request no route matched (404, 405): not an operation, and not worth keeping
             h = entry(labels)
             if sample.name == FAMILY + "_bucket":
                 le = float(labels["le"])

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from dockhand.telemetry.latency import MINUTE_NS, SpanLatency, quantiles_ms
+from dockhand.telemetry.latency import MINUTE_NS, LatencyRow, SpanLatency, combine_sources, quantiles_ms
 from dockhand.telemetry.prometheus import ScrapeHistory, parse_http_histograms, rows_from_histograms
 
 NOW = time.time_ns()
@@ -136,3 +136,45 @@ def test_prometheus_history_of_an_hour_stays_small_and_windows_stay_right_to_the
     assert history.window(60, now)["GET /orders"].count == 60  # recent windows: exact
     assert 600 <= history.window(600, now)["GET /orders"].count <= 660  # older: may start up to a minute early
     assert 3500 <= history.window(3500, now)["GET /orders"].count <= 3560
+
+
+NOT_FOUND_SCRAPE = """\
+# TYPE http_server_requests_seconds histogram
+http_server_requests_seconds_bucket{method="GET",outcome="CLIENT_ERROR",status="404",uri="NOT_FOUND",le="0.01"} 7
+http_server_requests_seconds_bucket{method="GET",outcome="CLIENT_ERROR",status="404",uri="NOT_FOUND",le="+Inf"} 7
+http_server_requests_seconds_count{method="GET",outcome="CLIENT_ERROR",status="404",uri="NOT_FOUND"} 7
+http_server_requests_seconds_sum{method="GET",outcome="CLIENT_ERROR",status="404",uri="NOT_FOUND"} 0.01
+http_server_requests_seconds_count{method="POST",outcome="CLIENT_ERROR",status="405",uri="UNKNOWN"} 2
+http_server_requests_seconds_sum{method="POST",outcome="CLIENT_ERROR",status="405",uri="UNKNOWN"} 0.01
+"""
+
+
+def test_requests_no_route_matched_are_not_operations() -> None:
+    histograms = parse_http_histograms(SCRAPE + NOT_FOUND_SCRAPE)
+    assert list(histograms) == ["GET /orders"]
+    spans = [_row("orders", "GET NOT_FOUND", "spans"), _row("orders", "GET /orders", "spans")]
+    assert [r.operation for r in combine_sources(spans, [])] == ["GET /orders"]
+
+
+def _row(service: str, operation: str, source: str, count: int = 10, p95: float = 5.0) -> LatencyRow:
+    return LatencyRow(service, operation, 1.0, p95, p95, count, 0.0, source)
+
+
+def test_an_operation_seen_by_spans_and_prometheus_is_one_row() -> None:
+    spans = [_row("orders_api", "GET /orders/{id}", "spans", count=40), _row("billing", "POST /pay", "spans")]
+    metrics = [
+        _row("orders-api", "get /orders/{id}/", "prometheus", count=55),  # same operation, other spellings
+        _row("orders-api", "GET /actuator/health", "prometheus", count=90),  # spans never see health probes
+        _row("pricing", "GET /quote", "prometheus"),  # a service that sends no spans at all
+    ]
+    rows = combine_sources(spans, metrics)
+    assert [(r.service, r.operation, r.source) for r in rows] == [
+        ("billing", "POST /pay", "spans"),
+        ("orders_api", "GET /orders/{id}", "spans"),
+        ("orders_api", "GET /actuator/health", "prometheus"),  # grouped under the span rows' service name
+        ("pricing", "GET /quote", "prometheus"),
+    ]
+    merged = rows[1]
+    assert merged.count == 40 and merged.metrics_count == 55  # the traced requests, and all Prometheus counted
+    assert merged.to_payload()["sources"] == ["spans", "prometheus"] and merged.to_payload()["metricsCount"] == 55
+    assert rows[2].to_payload()["sources"] == ["prometheus"] and "metricsCount" not in rows[2].to_payload()
