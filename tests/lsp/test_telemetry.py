@@ -1,4 +1,4 @@
-"""dockhand/traces, /trace, /latency, /traceLogs, /logTrace, /graph and telemetryChanged, end to end.
+"""dockhand/traces, /trace, /latency, /traceLogs, /logTrace, /graph, /graphExport and telemetryChanged, end to end.
 
 The real server runs as a subprocess with its own OTLP port and store folder; spans and logs arrive over real
 HTTP at its receiver, exactly as a service's exporter would send them.
@@ -10,6 +10,7 @@ import asyncio
 import socket
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -131,9 +132,9 @@ async def test_spans_sent_to_the_receiver_come_back_as_traces_latency_graph_and_
     assert orders["p50Ms"] == pytest.approx(6.0, rel=0.011)
 
     graph = await ask(client, protocol.GRAPH, {})
-    assert {"from": "gateway", "to": "orders", "declared": False, "observed": True, "calls": 20, "errors": 2} in graph[
-        "edges"
-    ]
+    edge = next(e for e in graph["edges"] if (e["from"], e["to"]) == ("gateway", "orders"))
+    assert not edge["declared"] and edge["observed"] and (edge["calls"], edge["errors"]) == (20, 2)
+    assert edge["errorRate"] == 0.1 and edge["p95Ms"] == pytest.approx(6.0, rel=0.011)  # the callee's server spans
 
     lines = (await ask(client, protocol.TRACE_LOGS, {"traceId": sent[3]}))["lines"]
     assert [line["line"] for line in lines] == [log_line] and lines[0]["service"] == "orders"
@@ -175,6 +176,49 @@ async def test_a_call_not_declared_in_depends_on_is_an_information_diagnostic(cl
             break
         await asyncio.sleep(0.25)
     assert "(last 5 min, 1 requests): p50 9.0 ms · p95 9.0 ms · errors 0.0%" in hover_text, hover_text
+
+
+async def test_the_graph_names_conditions_verdicts_blast_radius_and_exports(client: LanguageClient) -> None:
+    """Once Compose resolved the project: declared edges with their condition, the observed undeclared call
+    flagged, who depends on each service, and the same graph as Mermaid and DOT."""
+    await ask(client, protocol.TRACES, {})
+    compose_file = client.compose_file  # type: ignore[attr-defined]
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(compose_file.as_uri(), "dockercompose", 1, compose_file.read_text())
+        )
+    )
+    _, request = call_chain(time.time_ns())
+    assert post(client, "/v1/traces", traces_json(request), "application/json").status_code == 200
+
+    async def resolved_graph() -> dict[str, Any] | None:
+        graph = await ask(client, protocol.GRAPH, {"windowS": 60})
+        verdicts = {(e["from"], e["to"]): e["verdict"] for e in graph["edges"]}
+        return graph if verdicts.get(("gateway", "orders")) == "undeclared" else None
+
+    graph = None
+    for _ in range(240):  # discovery resolves the project with `docker compose config`, spans reach the store
+        graph = await resolved_graph()
+        if graph:
+            break
+        await asyncio.sleep(0.25)
+    assert graph is not None
+    assert graph["project"] == "shop" and "shop" in graph["projects"] and graph["windowS"] == 60
+    nodes = {n["name"]: n for n in graph["nodes"]}
+    assert set(nodes) == {"gateway", "orders", "db"}
+    assert nodes["db"]["dependents"] == ["gateway"] and nodes["db"]["state"] == "not running"
+    assert nodes["gateway"]["traced"] and not nodes["db"]["traced"]
+    assert nodes["gateway"]["uri"] == compose_file.as_uri() and nodes["gateway"]["range"]["start"]["line"] == 1
+    db_edge = next(e for e in graph["edges"] if (e["from"], e["to"]) == ("gateway", "db"))
+    assert db_edge["declared"] and db_edge["condition"] == "service_started" and db_edge["verdict"] == "declared"
+
+    mermaid = await ask(client, protocol.GRAPH_EXPORT, {"format": "mermaid", "windowS": 60})
+    assert mermaid["format"] == "mermaid" and mermaid["project"] == "shop"
+    assert '  s_gateway -->|"started"| s_db' in mermaid["text"].splitlines()
+    dot = await ask(client, protocol.GRAPH_EXPORT, {"format": "dot"})
+    assert dot["text"].startswith('digraph "shop" {') and '"gateway" -> "orders"' in dot["text"]
+    refused = await ask(client, protocol.GRAPH_EXPORT, {"format": "png"})
+    assert "mermaid, dot" in refused["error"]["remediation"]
 
 
 async def test_a_new_otlp_port_applies_at_once(client: LanguageClient) -> None:

@@ -13,6 +13,7 @@ from dockhand.lsp.features import (
     definition,
     diagnostics,
     document_links,
+    graph,
     hover,
     lifecycle,
     live,
@@ -30,6 +31,6 @@ def create_server(settings: Settings | None = None) -> DockhandServer:
     """Build the server and register every feature."""
     server = DockhandServer(settings or Settings.load())
     editor = (hover, live_hover, definition, references, completion, document_links, symbols, rename)
-    for feature in (lifecycle, diagnostics, live, codelens, commands, services, telemetry, *editor):
+    for feature in (lifecycle, diagnostics, live, codelens, commands, services, telemetry, graph, *editor):
         feature.register(server)
     return server

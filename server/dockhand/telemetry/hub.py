@@ -16,7 +16,7 @@ from typing import Any
 from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
 from dockhand.telemetry import graph
-from dockhand.telemetry.latency import LatencyRow, SpanLatency, row_order
+from dockhand.telemetry.latency import LatencyRow, SpanLatency, combine_sources
 from dockhand.telemetry.log_follower import FollowTarget, LogFollowers
 from dockhand.telemetry.logs import LogCorrelator, extract_trace
 from dockhand.telemetry.model import Decoded
@@ -204,14 +204,14 @@ class Telemetry:
         return {"traceId": trace_id.lower(), "spans": [s.to_payload() for s in spans]}
 
     def latency_rows(self, window_s: float, service: str | None = None) -> list[LatencyRow]:
-        """dockhand/latency rows: spans first, then Prometheus histograms."""
+        """dockhand/latency rows: one per operation, from spans where they measured it, else from Prometheus."""
         now = time.time()
         rows = self.latency.table(window_s, int(now * 1e9), service)
         scraped = []
         for name, history in sorted(self.scrapes.items()):
             if service is None or name == service:
                 scraped.extend(rows_from_histograms(name, history.window(window_s, now)))
-        return rows + sorted(scraped, key=lambda row: row_order(row.service, row.operation))
+        return combine_sources(rows, scraped)
 
     def trace_logs(self, trace_id: str) -> list[dict[str, Any]]:
         """dockhand/traceLogs: container lines and OTLP log records of a trace, in time order."""
@@ -233,13 +233,6 @@ class Telemetry:
         if found is None:
             return {}
         return {"traceId": found[0], **({"spanId": found[1]} if found[1] else {})}
-
-    def graph(self, declared: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-        """dockhand/graph over the last GRAPH_WINDOW_S of traces (queried now), merged with declared depends_on."""
-        if self.store is not None:
-            self.observed = self.store.observed_calls(time.time_ns() - int(GRAPH_WINDOW_S * 1e9))
-        nodes, edges = graph.merge(self.observed, declared)
-        return {"nodes": nodes, "edges": [e.to_payload() for e in edges]}
 
 
 def _docker_client() -> Any:

@@ -1,7 +1,7 @@
 """Questions the editor asks of telemetry, answered purely from the hub's in-memory tables and the live snapshot.
 
-The hover's latency line (`service_latency_summary`, `latency_line`), depends_on as declared by the running
-projects (`declared_dependencies`, for the call graph), and the stored span count for /metrics.
+The hover's latency line (`service_latency_summary`, `latency_line`) and the stored span count for /metrics (the
+call graph's inputs are gathered by lsp/features/graph.py).
 """
 
 from __future__ import annotations
@@ -45,16 +45,6 @@ def latency_line(summary: dict[str, Any]) -> str:
         f"**Latency** (last {summary['windowS'] / 60:.0f} min, {summary['count']} requests): "
         f"p50 {summary['p50Ms']:.1f} ms · p95 {summary['p95Ms']:.1f} ms · errors {summary['errorRate']:.1%}"
     )
-
-
-def declared_dependencies(snapshot: Any, project: str | None) -> dict[str, list[str]]:
-    """service → depends_on from the live state snapshot (every project when none is named)."""
-    declared: dict[str, list[str]] = {}
-    for name, info in snapshot.projects.items():
-        if project is None or name == project:
-            for decl in info.services:
-                declared.setdefault(decl.name, []).extend(decl.depends_on)
-    return declared
 
 
 def stored_spans(hub: Telemetry) -> int:

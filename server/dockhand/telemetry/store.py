@@ -293,3 +293,17 @@ class TelemetryStore:
             (STATUS_ERROR, since_ns),
         )
         return [(r[0], r[1], int(r[2]), int(r[3] or 0)) for r in rows]
+
+    def call_durations(self, since_ns: int = 0) -> list[tuple[str, str, int, bool]]:
+        """(caller, callee, duration_ns, error) of each call since `since_ns`, for the graph's p95 and error rate."""
+        rows = self._query(
+            "SELECT p.service, c.service, c.duration_ns, c.status = ? FROM spans c"
+            " JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id"
+            " WHERE c.start_ns >= ? AND c.parent_span_id != '' AND p.service != c.service",
+            (STATUS_ERROR, since_ns),
+        )
+        return [(r[0], r[1], int(r[2]), bool(r[3])) for r in rows]
+
+    def services_since(self, since_ns: int) -> set[str]:
+        """Services that sent at least one span since `since_ns`."""
+        return {r[0] for r in self._query("SELECT DISTINCT service FROM spans WHERE start_ns >= ?", (since_ns,))}

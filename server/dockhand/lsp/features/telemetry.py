@@ -1,7 +1,8 @@
 """Traces, latency, trace ↔ log correlation and the call graph over LSP.
 
-Serves: dockhand/traces, dockhand/trace, dockhand/latency, dockhand/traceLogs, dockhand/logTrace, dockhand/graph
-(requests; shapes in lsp/protocol.py) and dockhand/telemetryChanged (notification, at most one a second).
+Serves: dockhand/traces, dockhand/trace, dockhand/latency, dockhand/traceLogs, dockhand/logTrace (requests; shapes in
+lsp/protocol.py; dockhand/graph is features/graph.py) and dockhand/telemetryChanged (notification, at most one a
+second).
 Starts the telemetry hub on `initialized`: the machine's OTLP receiver (or a Jaeger/Zipkin/Tempo poller), log
 followers for the workspace's containers, Actuator Prometheus scrapes. Handlers run the hub's blocking queries in
 worker threads, so the event loop never waits on SQLite. For the hover: `latency_hover_section`. The queries and
@@ -31,7 +32,6 @@ from dockhand.telemetry.log_follower import FollowTarget
 from dockhand.telemetry.providers import TraceProvider, create_provider
 from dockhand.telemetry.queries import (
     DEFAULT_WINDOW_S,
-    declared_dependencies,
     latency_line,
     service_latency_summary,
     stored_spans,
@@ -88,12 +88,6 @@ def _plain(value: Any) -> Any:
 def _params(params: Any) -> dict[str, Any]:
     plain = _plain(params)
     return plain if isinstance(plain, dict) else {}
-
-
-def _declared(server: DockhandServer, project: str | None) -> dict[str, list[str]]:
-    """service → depends_on from the live state (every project when none is named)."""
-    live = getattr(server, "live", None)
-    return declared_dependencies(live.store.snapshot, project) if live is not None else {}
 
 
 class TelemetryRuntime:
@@ -309,8 +303,3 @@ def register(server: DockhandServer) -> None:
     @server.feature(protocol.LOG_TRACE)
     def on_log_trace(ls: DockhandServer, params: Any) -> dict[str, str]:
         return Telemetry.log_trace(str(_params(params).get("line", "")))
-
-    @server.feature(protocol.GRAPH)
-    async def on_graph(ls: DockhandServer, params: Any) -> dict[str, Any]:
-        hub = await runtime.hub_ready()
-        return dict(await run(hub.graph, _declared(ls, _params(params).get("project") or None)))
