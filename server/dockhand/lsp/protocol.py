@@ -35,15 +35,16 @@ LOG_TRACE = "dockhand/logTrace"
 
 GRAPH = "dockhand/graph"
 """params: {project?, windowS? (300)} → {project: name|null, projects: [name], windowS, nodes: [{name, state,
-health, external, traced, dependents: [name], exitCode?, uri?, range?, lastError?}], edges: [{from, to, declared,
-observed, verdict, kind?, condition?, calls, errors, callsPerS, errorRate, p95Ms?}]}.
+health, tone, external, traced, dependents: [name], exitCode?, uri?, range?, lastError?}], edges: [{from, to,
+declared, observed, verdict, label, kind?, condition?, calls, errors, callsPerS, errorRate, p95Ms?}]}.
 One project (the named one, else the workspace's first with running containers): its services with their live
 state/health (as in SERVICES), declared runtime dependencies (`kind`: depends_on, links, volumes_from,
 network_mode…; `condition` of a depends_on) and calls seen in traces over the window (a span whose parent is another
 service's; p95 of the callee's spans). `dependents`: every service that needs this one, transitively — the blast
 radius of a restart. `verdict`: "confirmed" (declared and called), "undeclared" (called, not declared),
 "uncalled" (declared, both ends sent spans, never called), "declared" (no traces to judge by), "external" (an end
-is not a compose service: `external` nodes)."""
+is not a compose service: `external` nodes). `tone` ("ok"|"warn"|"bad"|"off"|"external") and `label` ("healthy ·
+2/s · 1% err · p95 12 ms") are how a client should colour and caption them (the exports use the same)."""
 
 GRAPH_EXPORT = "dockhand/graphExport"
 """params: {project?, windowS?, format: "mermaid"|"dot"} → {project, format, text} (the GRAPH answer as a Mermaid

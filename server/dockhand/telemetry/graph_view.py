@@ -19,6 +19,7 @@ import networkx as nx
 
 from dockhand.compose.graph import dependents
 from dockhand.telemetry.graph import compose_name
+from dockhand.telemetry.graph_export import edge_label, node_tone
 from dockhand.telemetry.latency import Histogram
 
 CallRow = tuple[str, str, int, bool]
@@ -103,6 +104,7 @@ def graph_model(
         if seen is not None:
             (p95,) = seen.histogram.quantiles([0.95])
             edge["p95Ms"] = None if p95 is None else round(p95, 3)
+        edge["label"] = edge_label(edge)
         edges.append(edge)
     nodes = [_node(s, needs, traced_names) for s in services]
     outsiders = ({e["from"] for e in edges} | {e["to"] for e in edges}) - set(names)
@@ -117,6 +119,8 @@ def graph_model(
                 "dependents": [],
             }
         )
+    for node in nodes:
+        node["tone"] = node_tone(node)
     return {"windowS": window_s, "nodes": nodes, "edges": edges}
 
 

@@ -138,3 +138,9 @@ def test_dot_export_escapes_and_styles() -> None:
     assert text.rstrip().endswith("}")
     with pytest.raises(ValueError, match="mermaid, dot"):
         export(m, "png")
+
+
+def test_the_payload_carries_tone_and_label_for_clients() -> None:
+    m = model()
+    assert {n["name"]: n["tone"] for n in m["nodes"]} == {n["name"]: node_tone(n) for n in m["nodes"]}
+    assert all(e["label"] == edge_label(e) for e in m["edges"])
