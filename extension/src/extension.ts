@@ -2,9 +2,11 @@
 import * as vscode from 'vscode';
 import { DockhandClient } from './client';
 import { registerSettingsCommands, registerStackCommands } from './commands';
+import { registerGraphCommands } from './graphCommands';
 import { Notifications, type EngineStatus } from './protocol';
 import { DockhandStatus } from './status';
 import { registerViewCommands } from './viewCommands';
+import { GraphView } from './views/graph';
 import { LatencyTree } from './views/latency';
 import { ServicesTree } from './views/services';
 import { TraceView } from './views/traceView';
@@ -19,24 +21,28 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const traces = new TracesTree(client);
   const latency = new LatencyTree(client);
   const traceView = new TraceView(traces);
+  const graph = new GraphView(client, context.extensionUri);
   const status = new DockhandStatus(client);
   services.view = vscode.window.createTreeView('dockhand.services', { treeDataProvider: services, showCollapseAll: true });
   traces.view = vscode.window.createTreeView('dockhand.traces', { treeDataProvider: traces, showCollapseAll: true });
   latency.view = vscode.window.createTreeView('dockhand.latency', { treeDataProvider: latency });
-  const refreshAll = (): Promise<unknown> => Promise.all([services.refresh(), traces.refresh(), latency.refresh()]);
+  const refreshAll = (): Promise<unknown> => Promise.all([services.refresh(), traces.refresh(), latency.refresh(), graph.refresh()]);
   const dockhand = client;
 
   context.subscriptions.push(
-    log, client, services, traces, latency, traceView, status, services.view, traces.view, latency.view,
+    log, client, services, traces, latency, traceView, graph, status, services.view, traces.view, latency.view,
     services.onDidLoad((result) => status.showServices(result)),
     // The server pushes changes; the extension never polls.
     client.onNotification(({ method, params }) => {
-      if (method === Notifications.stateChanged) void services.refresh();
-      if (method === Notifications.telemetryChanged) void Promise.all([traces.refresh(), latency.refresh()]);
+      if (method === Notifications.stateChanged) void Promise.all([services.refresh(), graph.refresh()]);
+      if (method === Notifications.telemetryChanged) {
+        void Promise.all([traces.refresh(), latency.refresh()]);
+        graph.onTelemetry();
+      }
       if (method === Notifications.engineStatus) {
         const engine = params as EngineStatus;
         status.showEngine(engine.state === 'down' ? 'down' : 'up', engine.error);
-        void services.refresh();
+        void Promise.all([services.refresh(), graph.refresh()]);
       }
     }),
     client.onDidChangeState((state) => {
@@ -53,6 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerStackCommands(client, services),
     ...registerSettingsCommands(),
     ...registerViewCommands(client, { services, traces, latency, traceView }),
+    ...registerGraphCommands(client, graph),
   );
   await client.start();
 }

@@ -7,6 +7,7 @@ export const Requests = {
   latency: 'dockhand/latency',
   traceLogs: 'dockhand/traceLogs',
   graph: 'dockhand/graph',
+  graphExport: 'dockhand/graphExport',
 } as const;
 
 export const Notifications = {
