@@ -1,4 +1,4 @@
-// Positions for the dependency graph from dagre (a layered layout: callers left, what they need right).
+// Positions for the dependency graph from dagre (a layered layout: callers above, what they need below).
 import dagre from '@dagrejs/dagre';
 import { edgeId, type GraphModel } from './graphModel';
 
@@ -16,7 +16,7 @@ export function nodeWidth(name: string, caption: string): number {
 /** One layout per topology; labels get room of their own so they never sit on a node. */
 export function layoutGraph(model: Pick<GraphModel, 'nodes' | 'edges'>): Layout {
   const g = new dagre.graphlib.Graph({ multigraph: false });
-  g.setGraph({ rankdir: 'LR', nodesep: 36, ranksep: 120, edgesep: 18, marginx: 24, marginy: 24 });
+  g.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 44, edgesep: 24, marginx: 24, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of model.nodes) g.setNode(n.name, { width: nodeWidth(n.name, n.health), height: NODE_HEIGHT });
   for (const e of model.edges) {

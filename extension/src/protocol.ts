@@ -91,6 +91,8 @@ export interface LatencyRow {
   count: number;
   errorRate: number;
   source: 'spans' | 'prometheus';
+  sources?: ('spans' | 'prometheus')[];
+  metricsCount?: number;
 }
 
 export interface LogLine { service: string; container: string; timestamp: string | number; line: string; traceId: string; spanId?: string }

@@ -76,3 +76,10 @@ export function formatLogTime(timestamp: string | number): string {
   const parsed = Date.parse(text);
   return Number.isNaN(parsed) ? text : new Date(parsed).toISOString().slice(11, 23);
 }
+
+/** Where a row's figures come from; an operation both measured says how many requests Prometheus counted. */
+export function sourceNote(r: LatencyRow): string {
+  if (r.source === 'prometheus') return 'source: Prometheus (http_server_requests_seconds)';
+  if (r.metricsCount === undefined) return 'source: spans';
+  return `source: spans (also in Prometheus: ${r.metricsCount} requests counted there)`;
+}

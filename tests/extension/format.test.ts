@@ -9,7 +9,7 @@ import {
   serviceIcon,
   statusSummary,
 } from '../../extension/src/format';
-import { formatLogTime, groupLatency, spanTree } from '../../extension/src/traceFormat';
+import { formatLogTime, groupLatency, sourceNote, spanTree } from '../../extension/src/traceFormat';
 import type { LatencyRow, ServiceInfo, ServicesResult, Span } from '../../extension/src/protocol';
 
 function service(overrides: Partial<ServiceInfo>): ServiceInfo {
@@ -163,4 +163,11 @@ test('log times read the same whether they come as epoch nanoseconds or ISO text
   assert.equal(formatLogTime('1795855668354047329'), '08:47:48.354');
   assert.equal(formatLogTime('2026-11-28T08:47:48.350Z'), '08:47:48.350');
   assert.equal(formatLogTime('yesterday'), 'yesterday');
+});
+
+test('a latency row says where its figures come from, one row per operation', () => {
+  const row: LatencyRow = { service: 'api', operation: 'GET /x', p50Ms: 1, p95Ms: 2, p99Ms: 3, count: 40, errorRate: 0, source: 'spans' };
+  assert.equal(sourceNote(row), 'source: spans');
+  assert.equal(sourceNote({ ...row, sources: ['spans', 'prometheus'], metricsCount: 55 }), 'source: spans (also in Prometheus: 55 requests counted there)');
+  assert.equal(sourceNote({ ...row, source: 'prometheus' }), 'source: Prometheus (http_server_requests_seconds)');
 });

@@ -45,10 +45,10 @@ test('the restart confirmation names the blast radius', () => {
   assert.match(blastRadiusMessage({ name: 'db', dependents: many }), /s7 and 3 more\./);
 });
 
-test('dagre lays callers left of what they need, nodes apart, every edge routed', () => {
+test('dagre lays callers above what they need, nodes apart, every edge routed', () => {
   const layout = layoutGraph(shop());
-  const x = (name: string): number => layout.nodes.get(name)?.x ?? NaN;
-  assert.ok(x('gateway') < x('parcels') && x('parcels') < x('pricing'), JSON.stringify([...layout.nodes]));
+  const y = (name: string): number => layout.nodes.get(name)?.y ?? NaN;
+  assert.ok(y('gateway') < y('parcels') && y('parcels') < y('pricing'), JSON.stringify([...layout.nodes]));
   const boxes = [...layout.nodes.values()];
   for (const a of boxes) {
     for (const b of boxes) {

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { Reply } from '../client';
 import { formatMs, formatPercent } from '../format';
-import { groupLatency, latencyDescription, type LatencySort } from '../traceFormat';
+import { groupLatency, latencyDescription, sourceNote, type LatencySort } from '../traceFormat';
 import { Requests, type LatencyRow } from '../protocol';
 import { RequestTree, themeIcon } from './common';
 
@@ -44,9 +44,9 @@ export class LatencyTree extends RequestTree<{ rows: LatencyRow[] }, LatencyNode
     }
     const r = node.row;
     const item = new vscode.TreeItem(r.operation, vscode.TreeItemCollapsibleState.None);
-    item.id = `latency:${r.service}/${r.source}/${r.operation}`; // spans and metrics may both have a row
+    item.id = `latency:${r.service}/${r.operation}`; // one row per operation: the server merges spans and metrics
     item.description = r.source === 'prometheus' ? `${latencyDescription(r)} · metrics` : latencyDescription(r);
-    item.tooltip = `${r.service} ${r.operation}\n${latencyDescription(r)}\nsource: ${r.source}`;
+    item.tooltip = `${r.service} ${r.operation}\n${latencyDescription(r)}\n${sourceNote(r)}`;
     item.iconPath = r.errorRate > 0 ? themeIcon('warning', 'charts.yellow') : themeIcon('dashboard');
     item.contextValue = 'latencyRow';
     return item;

@@ -74,12 +74,18 @@ function drawEdge(e: GraphEdge): void {
   const path = part(g, 'path', 'line');
   if (route) path.setAttribute('d', pathOf(route.points));
   path.setAttribute('marker-end', `url(#arrow-${e.verdict === 'undeclared' ? 'bad' : e.verdict === 'uncalled' ? 'muted' : 'plain'})`);
+  const backdrop = part(g, 'rect', 'backdrop'); // the line passes under the label: keep the words readable
   const label = part(g, 'text', 'label');
   if (route) {
     label.setAttribute('x', route.label.x.toFixed(1));
     label.setAttribute('y', (route.label.y + 4).toFixed(1));
   }
   label.textContent = e.label;
+  const box = e.label ? label.getBBox() : undefined;
+  backdrop.setAttribute('x', String((box?.x ?? 0) - 3));
+  backdrop.setAttribute('y', String((box?.y ?? 0) - 1));
+  backdrop.setAttribute('width', String(box ? box.width + 6 : 0));
+  backdrop.setAttribute('height', String(box ? box.height + 2 : 0));
   part(g, 'title', 'tip').textContent = `${e.from} → ${e.to}: ${e.label || e.verdict}`;
 }
 

@@ -77,7 +77,10 @@ def graph_model(
     """Nodes and edges of one project's graph (the dockhand/graph payload without `project`/`projects`)."""
     names = [str(s["name"]) for s in services]
     traced_names = {compose_name(t, names) or t for t in traced}
-    declared_edges = {(d.service, d.dependency): d for d in declared}
+    # A service of an inactive profile is in the file, not in the project Compose runs: its edges are left out.
+    declared_edges = {
+        (d.service, d.dependency): d for d in declared if not names or {d.service, d.dependency} <= set(names)
+    }
     observed = _aggregate(calls, names)
     needs = nx.DiGraph()
     needs.add_nodes_from(names)

@@ -91,6 +91,13 @@ services:
     assert {n["name"]: n["dependents"] for n in m["nodes"]}["db"] == ["api", "web"]
 
 
+def test_services_of_an_inactive_profile_are_neither_nodes_nor_in_the_blast_radius() -> None:
+    declared = [*DECLARED, DeclaredEdge("loadgen", "gateway", "depends_on", "service_healthy")]
+    m = graph_model(SERVICES, declared, [], set(), 300.0)
+    assert "loadgen" not in {n["name"] for n in m["nodes"]} and ("loadgen", "gateway") not in edges_by_pair(m)
+    assert {n["name"]: n["dependents"] for n in m["nodes"]}["orders"] == ["gateway"]
+
+
 def test_node_tones_follow_state_and_health() -> None:
     tones = {n["name"]: node_tone(n) for n in model()["nodes"]}
     assert tones == {

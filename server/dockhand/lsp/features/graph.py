@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pygls.uris import to_fs_path
+
 from dockhand.compose.graph import dependency_graph
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
@@ -35,14 +37,30 @@ def _plain(value: Any) -> Any:
 
 
 def choose_project(snapshot: Snapshot, wanted: str | None) -> ProjectInfo | None:
-    """The named project, else the workspace's first project with running containers, else its first one."""
+    """The named project, else the workspace's first project with running containers, else its first one.
+
+    A workspace project whose containers were started under another name (`docker compose -p other up`) is shown as
+    that running project, the way the live hover shows it: its containers name the project's files in their labels.
+    """
     projects = snapshot.projects
     if wanted:
         return projects.get(wanted)
     local = sorted((p for p in projects.values() if p.source == "files"), key=lambda p: p.name)
-    running = [p for p in local if any(c.running for c in snapshot.project_containers(p.name))]
-    chosen = running or local
+    live = [projects.get(running_name(snapshot, p)) or p for p in local]
+    running = [p for p in live if any(c.running for c in snapshot.project_containers(p.name))]
+    chosen = running or live
     return chosen[0] if chosen else None
+
+
+def running_name(snapshot: Snapshot, info: ProjectInfo) -> str:
+    """The project name the containers of these files run under: the derived one if any do, else the latest."""
+    files = set(info.config_files)
+    labelled = sorted(
+        (c.project != info.name, -(c.started_at or 0.0), c.project)
+        for c in snapshot.containers.values()
+        if files.intersection(c.config_files) and not c.oneoff
+    )
+    return labelled[0][2] if labelled else info.name
 
 
 def declared_edges(ls: DockhandServer, info: ProjectInfo) -> list[DeclaredEdge]:
@@ -51,7 +69,7 @@ def declared_edges(ls: DockhandServer, info: ProjectInfo) -> list[DeclaredEdge]:
     files = {str(Path(f)) for f in info.config_files}
     for snap in ls.projects.snapshots():
         project = snap.project
-        if project.name == info.name or files.intersection(str(Path(f)) for f in project.files):
+        if project.name == info.name or files.intersection(str(Path(to_fs_path(f) or f)) for f in project.files):
             graph = dependency_graph(project)
             return [DeclaredEdge(a, b, data["kind"], data.get("condition")) for a, b, data in graph.edges(data=True)]
     return [DeclaredEdge(s.name, dep) for s in info.services for dep in s.depends_on]
