@@ -106,7 +106,7 @@ export class GraphView implements vscode.Disposable {
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'graph.js'));
     const csp = `default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';`;
     const arrow = (id: string): string =>
-      `<marker id="arrow-${id}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>`;
+      `<marker id="arrow-${id}" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>`;
     const sample = (cls: string): string =>
       `<svg width="34" height="8"><g class="edge ${cls}"><path class="line" d="M0,4 L34,4"/></g></svg>`;
     return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">

@@ -42,7 +42,8 @@ function drawNode(n: GraphNode): void {
   // VS Code's own context menu for the webview (package.json › menus › webview/context) reads this.
   g.dataset.vscodeContext = JSON.stringify({ webviewSection: n.external ? 'external' : 'service', service: n.name, preventDefaultContextMenuItems: true });
   const box = layout?.nodes.get(n.name);
-  if (box) g.setAttribute('transform', `translate(${(box.x - box.width / 2).toFixed(1)},${(box.y - box.height / 2).toFixed(1)})`);
+  // A CSS transform, so a new layout glides the node to its place (graph.css) instead of making it jump.
+  if (box) g.style.transform = `translate(${(box.x - box.width / 2).toFixed(1)}px,${(box.y - box.height / 2).toFixed(1)}px)`;
   const rect = part(g, 'rect', 'frame');
   rect.setAttribute('width', String(box?.width ?? 120));
   rect.setAttribute('height', String(NODE_HEIGHT));
@@ -104,7 +105,7 @@ function show(next: GraphModel): void {
   if (diff.relayout) {
     layout = layoutGraph(next);
     svg.setAttribute('viewBox', `0 0 ${Math.max(layout.width, 200)} ${Math.max(layout.height, 100)}`);
-    svg.style.maxWidth = `${Math.max(layout.width, 200) * 1.4}px`;
+    svg.style.maxWidth = `${Math.max(layout.width, 200) * 1.1}px`; // readable, never blown up
   }
   prune(nodes, new Set(next.nodes.map((n) => n.name)));
   prune(edges, new Set(next.edges.map(edgeId)));

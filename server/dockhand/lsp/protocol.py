@@ -23,8 +23,11 @@ durationMs, status: "ok"|"error"|"unset", attributes: {k: v}}]} (null when unkno
 
 LATENCY = "dockhand/latency"
 """params: {windowS?, service?} → {rows: [{service, operation, p50Ms, p95Ms, p99Ms, count, errorRate,
-source: "spans"|"prometheus", meanMs?, maxMs?}]}. Span rows: server/consumer spans, quantiles ±1%;
-Prometheus rows: http_server_requests_seconds histograms (increase over the window, or since start)."""
+source: "spans"|"prometheus", sources: [source], metricsCount?, meanMs?, maxMs?}]}. One row per operation:
+span rows (server/consumer spans, quantiles ±1%) where spans measured it — `sources` ["spans", "prometheus"] and
+`metricsCount` (requests Prometheus counted) when the service's histograms have it too — else Prometheus rows
+(http_server_requests_seconds histograms, increase over the window or since start). Requests no route matched
+(Spring's NOT_FOUND, UNKNOWN, REDIRECTION) are not operations and have no row."""
 
 TRACE_LOGS = "dockhand/traceLogs"
 """params: {traceId} → {lines: [{service, container, timestamp, line, traceId, spanId?}]} in time order;

@@ -55,12 +55,17 @@ def edge_label(edge: Mapping[str, Any]) -> str:
         if edge.get("errorRate"):
             parts.append(f"{edge['errorRate']:.0%} err")
         if edge.get("p95Ms") is not None:
-            parts.append(f"p95 {edge['p95Ms']:.0f} ms")
+            parts.append(f"p95 {_ms(edge['p95Ms'])}")
     if edge.get("verdict") == "undeclared":
         parts.append("not declared")
     elif edge.get("verdict") == "uncalled":
         parts.append("never called")
     return " · ".join(p for p in parts if p)
+
+
+def _ms(value: float) -> str:
+    """12 ms, 3.4 ms, 0.42 ms: two significant figures below 10 ms (a fast call is not "0 ms")."""
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.2g} ms"
 
 
 def _mermaid_id(name: str) -> str:

@@ -118,6 +118,7 @@ def test_edge_labels_read_like_the_view() -> None:
     assert edge_label(edges[("orders", "mailer")]) == "0.2/s · p95 3 ms · not declared"
     assert edge_label(edges[("gateway", "mailer")]) == "started · never called"
     assert edge_label(edges[("cron", "db")]) == "links"
+    assert edge_label({"observed": True, "callsPerS": 1, "p95Ms": 0.4231}) == "1/s · p95 0.42 ms"
 
 
 def test_mermaid_export() -> None:
