@@ -1,7 +1,8 @@
 """The dependency-graph view in real VS Code against the running parcel shop (a private copy, up on the real engine):
 every service a node, declared and traced edges told apart, an undeclared call and a never-called depends_on
 highlighted, a click that goes to the service's line, a restart from the node's menu that first names who depends on
-it, and a node that turns red in place when its container is killed with `docker kill`."""
+it, the Mermaid and DOT exports, and a node that turns red in place when its container is killed with `docker kill`
+(the picture for docs/screenshots/graph.png is taken then)."""
 
 from __future__ import annotations
 
@@ -94,7 +95,6 @@ def test_nodes_and_edge_kinds(live: Workbench, shop: ExamplesStack) -> None:
     colours = view.locator("g.edge[data-verdict='undeclared'] path.line").evaluate("e => getComputedStyle(e).stroke")
     plain = edge(view, "gateway", "pricing").locator("path.line").evaluate("e => getComputedStyle(e).stroke")
     assert colours != plain, (colours, plain)
-    picture(live)
 
 
 def picture(live: Workbench) -> None:
@@ -107,6 +107,19 @@ def picture(live: Workbench) -> None:
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, SCREENSHOT)
     live.command("View: Toggle Maximize Editor Group")
+
+
+def test_the_export_buttons_open_mermaid_and_dot(live: Workbench, shop: ExamplesStack) -> None:
+    view = show_graph(live)
+    view.locator("button", has_text="Export Mermaid").click()
+    mermaid = live.page.locator(".editor-instance .view-lines", has_text="flowchart LR")
+    expect(mermaid).to_be_visible(timeout=15_000)
+    expect(mermaid).to_contain_text('s_gateway -->|"healthy')
+    view = show_graph(live)
+    view.locator("button", has_text="Export DOT").click()
+    dot = live.page.locator(".editor-instance .view-lines", has_text="rankdir=LR;")
+    expect(dot).to_be_visible(timeout=15_000)
+    expect(dot).to_contain_text('"gateway" -> "parcels"')
 
 
 def test_clicking_a_node_goes_to_its_line_in_the_compose_file(live: Workbench, shop: ExamplesStack) -> None:
@@ -154,7 +167,7 @@ def test_a_killed_container_turns_its_node_red_in_place(live: Workbench, shop: E
         # The same SVG element was recoloured: no new drawing, no re-created webview.
         assert drawn.evaluate("e => e.isConnected && e.dataset.tone") == "bad"
         assert int(view.locator("body").get_attribute("data-updates") or 0) > updates
-        live.screenshot("graph-after-kill")
+        picture(live)
     finally:
         shop.restore()
     expect(notifier).to_have_attribute("data-tone", "ok", timeout=60_000)
