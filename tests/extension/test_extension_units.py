@@ -82,6 +82,8 @@ def test_untrusted_workspaces_get_no_lifecycle_actions_and_no_program_settings()
     commands = {c["command"]: c for c in manifest["contributes"]["commands"]}
     for lifecycle in ("start", "stop", "restart", "upAll", "downAll"):
         assert commands[f"dockhand.view.{lifecycle}"].get("enablement") == "isWorkspaceTrusted", lifecycle
+    # The graph's node menu restarts too (the command also checks trust itself, and the server refuses untrusted).
+    assert commands["dockhand.graph.restartService"].get("enablement") == "isWorkspaceTrusted"
 
 
 def test_every_contributed_command_is_registered_and_every_menu_names_one() -> None:
