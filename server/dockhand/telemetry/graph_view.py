@@ -11,6 +11,7 @@ traces to judge by) or `external` (a call to or from something that is not a com
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,6 @@ import networkx as nx
 from dockhand.compose.graph import dependents
 from dockhand.telemetry.graph import compose_name
 from dockhand.telemetry.graph_export import edge_label, node_tone
-from dockhand.telemetry.latency import Histogram
 
 CallRow = tuple[str, str, int, bool]
 """(caller, callee, duration_ns, error): one call as the store reports it (a span whose parent is another service's)."""
@@ -42,7 +42,14 @@ class DeclaredEdge:
 class _Observed:
     calls: int = 0
     errors: int = 0
-    histogram: Histogram = field(default_factory=Histogram)
+    durations_ns: list[int] = field(default_factory=list)
+
+    def p95_ms(self) -> float | None:
+        """Nearest-rank p95 (exact; sorting a window's durations is cheaper here than filling a histogram)."""
+        if not self.durations_ns:
+            return None
+        ordered = sorted(self.durations_ns)
+        return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)] / 1e6
 
 
 def _aggregate(calls: Iterable[CallRow], services: Sequence[str]) -> dict[tuple[str, str], _Observed]:
@@ -53,7 +60,7 @@ def _aggregate(calls: Iterable[CallRow], services: Sequence[str]) -> dict[tuple[
         seen = out.setdefault(key, _Observed())
         seen.calls += 1
         seen.errors += int(bool(error))
-        seen.histogram.add(duration_ns, bool(error))
+        seen.durations_ns.append(duration_ns)
     return out
 
 
@@ -105,7 +112,7 @@ def graph_model(
             if decl.condition:
                 edge["condition"] = decl.condition
         if seen is not None:
-            (p95,) = seen.histogram.quantiles([0.95])
+            p95 = seen.p95_ms()
             edge["p95Ms"] = None if p95 is None else round(p95, 3)
         edge["label"] = edge_label(edge)
         edges.append(edge)
