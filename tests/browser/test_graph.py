@@ -2,7 +2,7 @@
 every service a node, declared and traced edges told apart, an undeclared call and a never-called depends_on
 highlighted, a click that goes to the service's line, a restart from the node's menu that first names who depends on
 it, the Mermaid and DOT exports, and a node that turns red in place when its container is killed with `docker kill`
-(the picture for docs/screenshots/graph.png is taken then)."""
+(the picture of the graph is taken then)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,12 +19,11 @@ from playwright.sync_api import FrameLocator, Page, expect
 import docker
 from dockhand.runtime.compose_cli import ComposeCli
 from tests.browser.test_live_stack import accepts, compose_line, traced_order, wait_until_restarted
-from tests.browser.workbench import ROOT, CodeServer, Workbench, wait_until
+from tests.browser.workbench import CodeServer, Workbench, wait_until
 from tests.docker.conftest import EXAMPLES_DIR, ExamplesStack, running_examples_stack
 from tests.unit.telemetry.otlp_samples import new_span_id, new_trace_id, span_dict, traces_json
 
 SERVICES = ("gateway", "parcels", "tracking", "pricing", "notifier")
-SCREENSHOT = ROOT / "docs" / "screenshots" / "graph.png"
 
 
 @pytest.fixture(scope="module")
@@ -98,14 +96,13 @@ def test_nodes_and_edge_kinds(live: Workbench, shop: ExamplesStack) -> None:
 
 
 def picture(live: Workbench) -> None:
-    """docs/screenshots/graph.png: the graph alone, wide (side bar and the compose editor out of the way)."""
+    """artifacts/graph.png, the README's docs/screenshots/graph.png (copied by hand, like the other pictures, so a
+    test run never changes a tracked file): the graph alone, wide (side bar and the compose editor out of the way)."""
     live.command("View: Close Primary Side Bar")
     live.command("View: Toggle Maximize Editor Group")
     live.dismiss_popups()
     live.page.wait_for_timeout(800)  # the SVG scales to the wider panel
-    shot: Path = live.screenshot("graph")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, SCREENSHOT)
+    live.screenshot("graph")
     live.command("View: Toggle Maximize Editor Group")
 
 
