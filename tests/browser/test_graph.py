@@ -71,6 +71,15 @@ def edge(view: FrameLocator, source: str, target: str) -> Any:
     return view.locator(f"g.edge[data-from='{source}'][data-to='{target}']")
 
 
+def test_the_services_view_title_opens_the_graph(live: Workbench, shop: ExamplesStack) -> None:
+    live.show_dockhand()
+    header = live.section("Services").locator(".pane-header")
+    header.hover()
+    header.locator(".action-label[aria-label='Show Dependency Graph']").click()
+    expect(live.page.locator(".tab", has_text="Dependency Graph")).to_be_visible(timeout=15_000)
+    expect(live.webview().locator("#title")).to_have_text(f"Dependency graph · {shop.project}", timeout=60_000)
+
+
 def test_nodes_and_edge_kinds(live: Workbench, shop: ExamplesStack) -> None:
     for _ in range(3):
         traced_order(shop)
