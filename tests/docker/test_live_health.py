@@ -83,9 +83,12 @@ async def test_actuator_docker_health_and_exit_reach_hover_lens_and_diagnostics(
         # parcels has a Docker healthcheck: unhealthy comes with the probe's own output and the failing streak.
         http("POST", f"{shop.urls['parcels']}/admin/chaos", {"health": {"db": "DOWN"}})
         found = await until(lambda: diagnostic(client, uri, parcels, "is unhealthy"), "parcels unhealthy", timeout=40)
-        assert "failing streak" in found.message
+        # The probe's command as configured, how often it failed, and its output summarised (not raw JSON).
+        assert "probe `python3 /app/healthcheck.py` failed" in found.message and "times in a row" in found.message
+        assert "db DOWN" in found.message and "{" not in found.message
         card = await hover_text(client, uri, parcels)
-        assert "Docker health: **unhealthy**" in card and "last probe:" in card
+        assert "Docker health: **unhealthy** · probe `python3 /app/healthcheck.py`" in card
+        assert " exit 1: `" in card
 
         # notifier exits with 137: an error on its line with the code and its last log lines.
         http("POST", f"{shop.urls['notifier']}/admin/exit", {"code": 137})

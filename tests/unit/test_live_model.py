@@ -28,6 +28,7 @@ from dockhand.runtime.state import (
     DockerHealth,
     EngineStatus,
     PortBinding,
+    Probe,
     ProjectInfo,
     ServiceDecl,
     Snapshot,
@@ -98,7 +99,8 @@ def test_inspect_becomes_a_container_with_labels_health_ports_and_times() -> Non
     assert (info.project, info.service, info.number, info.oneoff) == ("shop", "web", 1, False)
     assert info.config_files == ("/w/compose.yaml", "/w/compose.override.yaml")
     assert (info.working_dir, info.config_hash, info.image, info.restart_count) == ("/w", "h1", "shop/web:1", 2)
-    assert info.health == DockerHealth("unhealthy", 3, "curl: (7) Failed to connect", 1)
+    probe = Probe(None, 1, "curl: (7) Failed to connect")
+    assert info.health == DockerHealth("unhealthy", 3, "curl: (7) Failed to connect", 1, (probe,))
     assert info.started_at is not None and time.gmtime(info.started_at)[3:6] == (8, 12, 48)
     assert info.finished_at is None and info.exit_code is None
     assert PortBinding(8080, "tcp", "0.0.0.0", 32768) in info.ports
@@ -282,9 +284,10 @@ def test_findings_name_the_problem_on_the_right_service() -> None:
     projects = [ProjectInfo("shop", "/w", (), services=(ServiceDecl("db", "new"),), resolved=True)]
     snap = snapshot(oom, sick, stale, looping, orphan, stopped, projects=projects)
     found = {(f.service, f.code): f for f in diagnose(snap, "shop", ["web", "api", "db", "jobs", "cache", "idle"], NOW)}
-    assert "exited with code 137 — killed: out of memory (OOM)" in found[("web", "exited-oom")].message
+    assert "exited with code 137 at" in found[("web", "exited-oom")].message
+    assert "killed by the kernel: out of memory (OOM)" in found[("web", "exited-oom")].message
     assert "java.lang.OutOfMemoryError" in found[("web", "exited-oom")].message
-    assert "failing streak 4): curl: (7) connection refused" in found[("api", "unhealthy")].message
+    assert "failed 4 times in a row: curl: (7) connection refused" in found[("api", "unhealthy")].message
     assert "recreate to apply" in found[("db", "out-of-date")].message
     assert "restarting in a loop (7 restarts; last exit code 1)" in found[("jobs", "restart-loop")].message
     assert found[("cache", "stopped")].severity == "info"

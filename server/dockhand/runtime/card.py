@@ -5,10 +5,33 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from dockhand.runtime.state import Snapshot
+from dockhand.runtime.diagnose import diagnose
+from dockhand.runtime.state import ContainerInfo, Snapshot
 from dockhand.runtime.summary import clock, duration, headline, summarize
+from dockhand.runtime.why import explain_exit, format_probe_output, probe_command, starting_text
 
 MAX_OUTPUT = 300
+PROBES_SHOWN = 3
+_WHY_CODES = {"port-taken", "held-back", "out-of-date", "oom-process", "restart-loop"}
+"""Findings the card repeats as they are; exits and probes it shows in more detail itself."""
+
+
+def _docker_health(c: ContainerInfo, now: float) -> list[str]:
+    """The Docker health line, and while it is not healthy the probe's command and its last few outputs."""
+    h = c.health
+    assert h is not None
+    starting = starting_text(c, now)
+    status = f"**{h.status}**" + (f" — {starting.removeprefix('starting: ')}" if starting else "")
+    if h.status == "healthy" or c.healthcheck is None:
+        return [f"- Docker health: {status}"]
+    spec = c.healthcheck
+    streak = f", failed {h.failing_streak} times in a row" if h.failing_streak else ""
+    head = f"- Docker health: {status} · probe `{probe_command(spec.test)}` (every {spec.interval_s:g} s{streak})"
+    runs = [
+        f"  - {clock(p.ended_at)} exit {p.exit_code}: {_code(format_probe_output(p.output))}"
+        for p in h.probes[-PROBES_SHOWN:]
+    ]
+    return [head, *runs] if starting is None or "fail" in starting else [head]
 
 
 def _code(text: str) -> str:
@@ -25,8 +48,10 @@ def live_card(
     depends_on: Sequence[str] = (),
     dependents: Sequence[str] = (),
     now: float | None = None,
+    resources: str = "",
 ) -> str:
-    """Markdown: state and uptime, health (Docker + Actuator), exit, restarts, URLs, image, replicas, dependencies."""
+    """Markdown: state and uptime, health (Docker + Actuator), exit explained, why it is broken, resource use,
+    restarts, URLs, image, replicas, dependencies. `resources` is the resource line (runtime/resources.py)."""
     now = time.time() if now is None else now
     s = summarize(snapshot, project, service, now)
     lines = [f"**Live** · project `{project}` · {headline(s)}"]
@@ -38,14 +63,15 @@ def live_card(
         if c.running and c.started_at:
             lines.append(f"- Up {duration(now - c.started_at)} (since {clock(c.started_at)})")
         if c.state in ("exited", "dead"):
-            oom = ", killed: out of memory (OOM)" if c.oom_killed else ""
-            lines.append(f"- Exited with code {c.exit_code}{oom} at {clock(c.finished_at)}")
+            why = explain_exit(c.exit_code, c.oom_killed)
+            lines.append(f"- Exited with code {c.exit_code} at {clock(c.finished_at)} — {why}")
             if c.last_log_lines:
                 lines.append("- Last log lines:\n\n```\n" + "\n".join(c.last_log_lines[-5:]) + "\n```\n")
         if c.health is not None:
-            h = c.health
-            streak = f", failing streak {h.failing_streak}" if h.failing_streak else ""
-            lines.append(f"- Docker health: **{h.status}**{streak} · last probe: {_code(h.last_output)}")
+            lines.extend(_docker_health(c, now))
+        lines.extend(f"- ⚠ {f.message}" for f in diagnose(snapshot, project, [service], now) if f.code in _WHY_CODES)
+        if resources:
+            lines.append(f"- {resources}")
         for a in s.actuator:
             parts = ", ".join(f"{name} {status}" for name, status in a.components)
             if a.last_error:
@@ -59,8 +85,6 @@ def live_card(
         lines.append(f"- Image: `{c.image}`")
         if len(s.containers) > 1:
             lines.append(f"- Replicas: {s.running}/{len(s.containers)} running")
-        if s.out_of_date:
-            lines.append("- ⚠ Container is older than this file: recreate to apply")
     links = [f"[{u.label}]({u.url})" for u in s.urls] + [f"[{label}]({url})" for label, url in s.links]
     if links:
         lines.append("- URLs: " + " · ".join(links))

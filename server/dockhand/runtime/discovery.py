@@ -144,11 +144,21 @@ def resolve(
     services: list[ServiceDecl] = []
     for name, body in sorted((config.get("services") or {}).items()):
         depends = body.get("depends_on") or {}
+        conditions = {
+            str(dep): str(spec.get("condition") or "service_started") if isinstance(spec, dict) else "service_started"
+            for dep, spec in (depends.items() if isinstance(depends, dict) else ((d, None) for d in depends))
+        }
+        environment = body.get("environment") or {}
         services.append(
             ServiceDecl(
                 name=name,
                 config_hash=hashes.get(name, "").strip(),
                 depends_on=tuple(sorted(depends)),
+                conditions=conditions,
+                image=str(body.get("image") or ""),
+                environment={str(k): None if v is None else str(v) for k, v in environment.items()}
+                if isinstance(environment, dict)
+                else {},
                 x_dockhand=dict((extensions or {}).get(name) or body.get("x-dockhand") or {}),
             )
         )

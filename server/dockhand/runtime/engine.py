@@ -30,7 +30,16 @@ import docker
 from dockhand.errors import DiagnosticError, docker_permission_denied, docker_unreachable
 from dockhand.observe import metrics
 from dockhand.runtime.event_batch import ContainerPlan, derive, plan_batch
-from dockhand.runtime.state import ContainerInfo, DockerHealth, EngineStatus, PortBinding, StateStore
+from dockhand.runtime.ports import bind_failure, describe_holders
+from dockhand.runtime.state import (
+    ContainerInfo,
+    DockerHealth,
+    EngineStatus,
+    HealthcheckSpec,
+    PortBinding,
+    Probe,
+    StateStore,
+)
 
 logger = logging.getLogger("dockhand.engine")
 
@@ -52,6 +61,12 @@ WATCHED_EVENTS = (
 RESTART_WINDOW_S = 60.0
 LOG_TAIL = 5
 MAX_BACKOFF_S = 1.0
+PROBES_KEPT = 3
+MAX_PROBE = 2000
+"""Characters of one probe's output kept (the engine keeps up to 4 KB each; the hover shows far less)."""
+RECHECK_CREATED_S = (1.5, 5.0)
+"""A container that stays `created` is looked at again after these delays: a failed start (a host port taken)
+sends no event, only the container's `State.Error` tells."""
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
 
@@ -98,12 +113,31 @@ def docker_health(state: Mapping[str, Any]) -> DockerHealth | None:
         return None
     log = health.get("Log") or []
     last = log[-1] if log else {}
+    probes = tuple(
+        Probe(_timestamp(entry.get("End")), entry.get("ExitCode"), str(entry.get("Output") or "").strip()[:MAX_PROBE])
+        for entry in log[-PROBES_KEPT:]
+        if isinstance(entry, Mapping)
+    )
     return DockerHealth(
         status=str(health["Status"]),
         failing_streak=int(health.get("FailingStreak") or 0),
-        last_output=str(last.get("Output") or "").strip(),
+        last_output=str(last.get("Output") or "").strip()[:MAX_PROBE],
         last_exit_code=last.get("ExitCode"),
+        probes=probes,
     )
+
+
+def healthcheck_spec(config: Mapping[str, Any]) -> HealthcheckSpec | None:
+    """The `Config.Healthcheck` of an inspect (durations are nanoseconds; zero means Docker's default)."""
+    check = config.get("Healthcheck") or {}
+    test = tuple(str(t) for t in check.get("Test") or ())
+    if not test or test[0] == "NONE":
+        return None
+
+    def seconds(key: str, default: float) -> float:
+        return float(check.get(key) or 0) / 1e9 or default
+
+    return HealthcheckSpec(test, seconds("Interval", 30.0), seconds("StartPeriod", 0.0), int(check.get("Retries") or 3))
 
 
 def _restart_policy(attrs: Mapping[str, Any]) -> str:
@@ -116,6 +150,8 @@ def container_from_inspect(
     previous: ContainerInfo | None = None,
     log_lines: tuple[str, ...] | None = None,
     stopped: bool | None = None,
+    image_env_keys: frozenset[str] = frozenset(),
+    port_holders: tuple[str, ...] = (),
 ) -> ContainerInfo:
     """A ContainerInfo from `docker inspect` output, carrying over what only history knows (restarts, logs)."""
     labels: dict[str, str] = dict((attrs.get("Config") or {}).get("Labels") or {})
@@ -156,6 +192,10 @@ def container_from_inspect(
         recent_restarts=restarts,
         stopped=bool(stopped) and not running,
         restart_policy=_restart_policy(attrs),
+        healthcheck=healthcheck_spec(attrs.get("Config") or {}),
+        env=tuple(str(e) for e in (attrs.get("Config") or {}).get("Env") or ()),
+        image_env_keys=image_env_keys,
+        port_holders=port_holders,
     )
 
 
@@ -205,6 +245,9 @@ class EngineWatcher:
         self._stream: Any = None
         self._known: dict[str, ContainerInfo] = {}
         self._terminating: set[str] = set()
+        self._recheck: dict[str, list[float]] = {}
+        """Containers seen `created`: when to inspect them again (monotonic times)."""
+        self._image_env: dict[str, frozenset[str]] = {}
         """Containers sent SIGTERM (a stop in progress): their coming exit is on purpose, not a crash."""
         self.host = docker_host()
 
@@ -249,6 +292,8 @@ class EngineWatcher:
                     if batch:
                         self._apply(client, batch)
                         metrics.DOCKER_EVENT_BACKLOG.dec(len(batch))
+                    if self._recheck:
+                        self._recheck_created(client)
             except Exception as exc:  # any failure means: the engine is away; report once, retry
                 if self._stop.is_set():
                     break
@@ -282,9 +327,44 @@ class EngineWatcher:
         logs: tuple[str, ...] | None = None
         if with_logs:
             logs = self._log_tail(client, container_id)
-        info = container_from_inspect(attrs, self._known.get(container_id), logs, stopped)
+        state = attrs.get("State") or {}
+        if str(state.get("Status") or "") == "created":
+            self._recheck.setdefault(container_id, [time.monotonic() + d for d in RECHECK_CREATED_S])
+        else:
+            self._recheck.pop(container_id, None)
+        failed = bind_failure(str(state.get("Error") or ""))
+        holders = describe_holders(failed[1]) if failed is not None else ()
+        image_keys = self._image_env_keys(client, str(attrs.get("Image") or ""))
+        info = container_from_inspect(attrs, self._known.get(container_id), logs, stopped, image_keys, holders)
         self._known[container_id] = info
         return info
+
+    def _image_env_keys(self, client: docker.DockerClient, image_id: str) -> frozenset[str]:
+        """The environment keys an image sets itself (one inspect per image, remembered)."""
+        if not image_id:
+            return frozenset()
+        if image_id not in self._image_env:
+            try:
+                env = (client.api.inspect_image(image_id).get("Config") or {}).get("Env") or ()
+            except docker.errors.APIError:
+                env = ()
+            self._image_env[image_id] = frozenset(str(e).partition("=")[0] for e in env)
+        return self._image_env[image_id]
+
+    def _recheck_created(self, client: docker.DockerClient) -> None:
+        """Inspect again the containers that stayed `created`: a start that failed (e.g. on a taken host port)
+        sends no event."""
+        now = time.monotonic()
+        for container_id, due in list(self._recheck.items()):
+            if due and due[0] <= now:
+                due.pop(0)
+                if not due:
+                    del self._recheck[container_id]
+                with contextlib.suppress(docker.errors.APIError):
+                    info = self._inspect(client, container_id)
+                    if not due:
+                        self._recheck.pop(container_id, None)
+                    self._post(self._store.put_container, info, 0)
 
     @staticmethod
     def _log_tail(client: docker.DockerClient, container_id: str) -> tuple[str, ...]:

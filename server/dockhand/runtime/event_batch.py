@@ -103,6 +103,7 @@ def derive(previous: ContainerInfo, plan: ContainerPlan) -> ContainerInfo:
                 0 if healthy else old.failing_streak,
                 "" if healthy and old.status != "healthy" else old.last_output,
                 0 if healthy else old.last_exit_code,
+                old.probes,
             ),
         )
     if plan.stopped is not None:

@@ -87,9 +87,13 @@ def service_health(container: ContainerInfo, actuator: ActuatorHealth | None, no
     docker = container.health.status if container.health else None
     if docker == "unhealthy":
         return "unhealthy"
+    spec = container.healthcheck
+    # Within the healthcheck's start_period a failing check is the application warming up, not a fault.
+    warming = spec is not None and container.started_at is not None and now - container.started_at < spec.start_period_s
     if actuator is not None:
         if actuator.last_error or actuator.status not in ("UP", "UNKNOWN"):
-            return "starting" if (young or docker == "starting") and actuator.last_error else "unhealthy"
+            starting = warming or ((young or docker == "starting") and actuator.last_error)
+            return "starting" if starting else "unhealthy"
         if actuator.status == "UP" and docker in (None, "healthy"):
             return "healthy"
     if docker == "starting":

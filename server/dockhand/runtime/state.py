@@ -28,6 +28,25 @@ class PortBinding:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """One run of the Docker healthcheck: when it ended, its exit code and (trimmed) output."""
+
+    ended_at: float | None
+    exit_code: int | None
+    output: str
+
+
+@dataclass(frozen=True)
+class HealthcheckSpec:
+    """The container's healthcheck as configured: the probe command and its timings (seconds)."""
+
+    test: tuple[str, ...]
+    interval_s: float = 30.0
+    start_period_s: float = 0.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
 class DockerHealth:
     """The Docker healthcheck: status (`starting`/`healthy`/`unhealthy`), failing streak, last probe."""
 
@@ -35,6 +54,8 @@ class DockerHealth:
     failing_streak: int = 0
     last_output: str = ""
     last_exit_code: int | None = None
+    probes: tuple[Probe, ...] = ()
+    """The last few probe runs, oldest first (the engine keeps five)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,13 @@ class ContainerInfo:
     """Stopped on purpose (a `stop` event, or exit 0/143 seen at listing), not crashed."""
     restart_policy: str = ""
     """`always`, `unless-stopped`, `on-failure` or empty: whether the engine brings the container back by itself."""
+    healthcheck: HealthcheckSpec | None = None
+    env: tuple[str, ...] = field(default=(), repr=False)
+    """`Config.Env` (`KEY=value`): compared with the file's environment, never shown (values may be secrets)."""
+    image_env_keys: frozenset[str] = frozenset()
+    """Keys the image itself sets (`PATH`, …): not the file's doing, so never reported as drift."""
+    port_holders: tuple[str, ...] = ()
+    """Who holds the host port this container failed to publish (from /proc), when its start failed on one."""
 
     @property
     def running(self) -> bool:
@@ -95,6 +123,11 @@ class ServiceDecl:
     name: str
     config_hash: str = ""
     depends_on: tuple[str, ...] = ()
+    conditions: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """`depends_on` target → condition (`service_started`, `service_healthy`, `service_completed_successfully`)."""
+    image: str = ""
+    environment: Mapping[str, str | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """The environment the files resolve to (env_file included); values may be secrets: never shown."""
     x_dockhand: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
 
 
