@@ -36,6 +36,9 @@ class Settings:
     health_timeout_s: float = _opt(2.0, "Time limit for one health request.", minimum=0.1)
     health_max_backoff_s: float = _opt(60.0, "Longest wait between polls of a failing endpoint.", minimum=1)
     health_concurrency: int = _opt(8, "Health requests in flight at once.", minimum=1)
+    stats_interval_s: float = _opt(
+        10.0, "How often each running container's CPU/memory/network/block I/O is sampled (0 = off).", minimum=0
+    )
     trace_provider: str = _opt("otlp", "Where traces come from.", choices=("otlp", "jaeger", "zipkin", "tempo", "none"))
     trace_url: str = _opt("", "Base URL of the Jaeger/Zipkin/Tempo query API.")
     otlp_host: str = _opt("auto", "Receiver bind address: `auto` = loopback + Docker bridge gateways.")

@@ -10,7 +10,9 @@ from __future__ import annotations
 SERVICES = "dockhand/services"
 """params: {} → {engine: {state: "up"|"down"|"unknown", version?, error?: {message, remediation}},
 projects: [{name, workingDir, configFiles: [uri], services: [{name, state, health, exitCode?, startedAt?,
-restarts, image, replicas, urls: [{label, url}], dependsOn: [name], uri?, range?, lastError?}]}]}"""
+restarts, image, replicas, urls: [{label, url}], dependsOn: [name], uri?, range?, lastError?, resources?: {cpuPercent
+(of one core, null until two samples), memUsed, memLimit, netRx, netTx, blkRead, blkWrite (bytes, summed over
+replicas)}}]}]}"""
 
 TRACES = "dockhand/traces"
 """params: {service?, operation?, minDurationMs?, limit?} → {traces: [{traceId, rootService,
@@ -56,6 +58,9 @@ flowchart or a Graphviz digraph), or {error: {message, remediation}} for an unkn
 # --- Notifications (server → client) --------------------------------------------------------------------
 STATE_CHANGED = "dockhand/stateChanged"
 """{projects: [name]}: container state or health changed; re-request SERVICES."""
+
+RESOURCES_CHANGED = "dockhand/resourcesChanged"
+"""{}: a round of resource samples finished (every DOCKHAND_STATS_INTERVAL_S); re-request SERVICES for the figures."""
 
 TELEMETRY_CHANGED = "dockhand/telemetryChanged"
 """{spans: int, services: [name]}: new telemetry arrived (throttled to at most one a second)."""

@@ -4,13 +4,14 @@ state snapshot and where the static model saw each service declared (pure: dicti
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from dockhand.compose.document import Span
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.uris import from_fs_path, to_fs_path
-from dockhand.runtime.state import Snapshot
+from dockhand.runtime.resources import ResourceBook
+from dockhand.runtime.state import ContainerInfo, Snapshot
 from dockhand.runtime.summary import summarize
 
 
@@ -32,8 +33,14 @@ def declarations(projects: Iterable[ComposeProject]) -> Declarations:
     return found
 
 
-def services_payload(snapshot: Snapshot, now: float | None = None, where: Declarations | None = None) -> dict[str, Any]:
-    """The dockhand/services answer, built from one snapshot (and the static declarations, for `uri`/`range`)."""
+def services_payload(
+    snapshot: Snapshot,
+    now: float | None = None,
+    where: Declarations | None = None,
+    book: ResourceBook | None = None,
+) -> dict[str, Any]:
+    """The dockhand/services answer, built from one snapshot (and the static declarations, for `uri`/`range`, and
+    the resource samples)."""
     now = time.time() if now is None else now
     engine = snapshot.engine
     engine_json: dict[str, Any] = {"state": engine.state}
@@ -76,6 +83,9 @@ def services_payload(snapshot: Snapshot, now: float | None = None, where: Declar
                 errors.insert(0, c.health.last_output)
             if errors:
                 entry["lastError"] = errors[0]
+            usage = resources_json(book, s.containers) if book is not None else None
+            if usage is not None:
+                entry["resources"] = usage
             services.append(entry)
         projects.append(
             {
@@ -86,6 +96,23 @@ def services_payload(snapshot: Snapshot, now: float | None = None, where: Declar
             }
         )
     return {"engine": engine_json, "projects": projects}
+
+
+def resources_json(book: ResourceBook, containers: Sequence[ContainerInfo]) -> dict[str, Any] | None:
+    """The latest samples of a service's running replicas, summed (None before the first sample)."""
+    latest = [u for c in containers if c.running and (u := book.latest(c.id)) is not None]
+    if not latest:
+        return None
+    cpus = [u.cpu_percent for u in latest if u.cpu_percent is not None]
+    return {
+        "cpuPercent": round(sum(cpus), 2) if cpus else None,
+        "memUsed": sum(u.mem_used for u in latest),
+        "memLimit": sum(u.mem_limit for u in latest),
+        "netRx": sum(u.net_rx for u in latest),
+        "netTx": sum(u.net_tx for u in latest),
+        "blkRead": sum(u.blk_read for u in latest),
+        "blkWrite": sum(u.blk_write for u in latest),
+    }
 
 
 def _range_json(span: Span) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name
 from dockhand.runtime.engine import EngineWatcher
 from dockhand.runtime.health import HealthMonitor
 from dockhand.runtime.lifecycle import LifecycleRunner
+from dockhand.runtime.resources import ResourceBook, StatsSampler, Usage, memory_findings
 from dockhand.runtime.state import Change, ProjectInfo, Snapshot, StateStore
 from dockhand.runtime.threads import in_daemon_thread
 
@@ -78,6 +79,9 @@ class LiveRuntime:
         self._lens_refresh_due = False
         self._shown: set[str] = set()
         self._views: dict[str, tuple[tuple[object, ...], DocumentView | None]] = {}
+        self.resources = ResourceBook()
+        """Resource samples per container (runtime/resources.py), written by the stats sampler's callbacks."""
+        self.sampler: StatsSampler | None = None
 
     # --- Compose ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeCli:
@@ -108,6 +112,14 @@ class LiveRuntime:
             self.server.editor_quiet,
         )
         health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host)
+        self.sampler = StatsSampler(
+            self._sampled_containers,
+            lambda: self.server.settings.stats_interval_s,
+            self._on_usage,
+            self._on_round,
+            loop,
+        )
+        self.sampler.start()
         self.server.run_task(self.projects.run(), "live-projects")
         self.server.run_task(health.run(), "live-health")
         self.server.run_task(self._check_compose(), "live-compose-check")
@@ -115,6 +127,31 @@ class LiveRuntime:
     def stop(self) -> None:
         if self.engine is not None:
             self.engine.stop()
+        if self.sampler is not None:
+            self.sampler.stop()
+
+    # --- Resource use ----------------------------------------------------------------------------------
+    def _sampled_containers(self) -> list[str]:
+        """Running containers of this workspace's projects (called from the sampler's thread; snapshots are
+        immutable, so reading the current one there is safe)."""
+        snapshot = self.store.snapshot
+        if snapshot.engine.state != "up":
+            return []
+        mine = {name for name, p in snapshot.projects.items() if p.source == "files"}
+        return [c.id for c in snapshot.containers.values() if c.running and not c.oneoff and c.project in mine]
+
+    def _on_usage(self, container_id: str, usage: Usage) -> None:
+        if self.resources.add(container_id, usage):  # crossed the memory threshold: the diagnostics change
+            container = self.store.snapshot.containers.get(container_id)
+            if container is not None:
+                self._pending.add(container.project)
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    asyncio.get_running_loop().call_soon(self._flush)
+
+    def _on_round(self) -> None:
+        self.resources.keep_only(self.store.snapshot.containers)
+        self.server.protocol.notify(protocol.RESOURCES_CHANGED, {})
 
     async def _check_compose(self) -> None:
         try:
@@ -176,6 +213,11 @@ class LiveRuntime:
             where = view.services.get(f.service) if f.service else view.services_key
             where = where or view.services_key or types.Range(types.Position(0, 0), types.Position(0, 0))
             out.append(types.Diagnostic(where, f.message, _SEVERITY[f.severity], code=f.code, source=SOURCE))
+        for service, message in memory_findings(self.resources, self.store.snapshot, view.project):
+            if service in view.services:
+                severity = types.DiagnosticSeverity.Warning
+                where = view.services[service]
+                out.append(types.Diagnostic(where, message, severity, code="memory-near-limit", source=SOURCE))
         return out
 
     # --- Pushing changes -------------------------------------------------------------------------------

@@ -21,4 +21,4 @@ def register(server: DockhandServer) -> None:
         if ls.live is None:
             return {"engine": {"state": "unknown"}, "projects": []}
         projects = [snap.project for snap in ls.projects.snapshots()]
-        return services_payload(ls.live.store.snapshot, where=declarations(projects))
+        return services_payload(ls.live.store.snapshot, where=declarations(projects), book=ls.live.resources)
