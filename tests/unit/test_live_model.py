@@ -10,6 +10,7 @@ from dockhand.runtime.card import live_card
 from dockhand.runtime.compose_cli import ComposeCli
 from dockhand.runtime.diagnose import diagnose
 from dockhand.runtime.discovery import (
+    env_files,
     find_project_dirs,
     guess_project,
     match_project,
@@ -200,6 +201,24 @@ def test_resolve_reads_compose_config_hashes_and_extensions(tmp_path: Path) -> N
     web = project.service("web")
     assert web is not None and web.config_hash == "aaa" and web.depends_on == ("db",)
     assert web.x_dockhand == {"actuator": 8080}
+
+
+def test_resolve_keeps_conditions_image_environment_and_drops_env_file_hashes(tmp_path: Path) -> None:
+    main = tmp_path / "compose.yaml"
+    main.write_text("services:\n  api:\n    image: a\n    env_file: [api.env, {path: more.env}]\n  db: {image: d}\n")
+    files = env_files([str(main)])
+    assert files == {"api": (str(tmp_path / "api.env"), str(tmp_path / "more.env"))}
+    config = (
+        '{"services": {"api": {"image": "a", "environment": {"A": "1", "B": null},'
+        ' "depends_on": {"db": {"condition": "service_healthy"}}}, "db": {"image": "d"}}}'
+    )
+    project = resolve(ProjectInfo("shop", "/w", (str(main),)), config, "api aaa\ndb bbb\n", {}, files)
+    api, db = project.service("api"), project.service("db")
+    assert api is not None and db is not None
+    assert api.conditions == {"db": "service_healthy"} and api.image == "a"
+    assert api.environment == {"A": "1", "B": None}
+    # `config --hash` and `up` disagree for env_file services: no hash, drift is compared key by key instead.
+    assert (api.config_hash, db.config_hash) == ("", "bbb")
 
 
 def test_lifecycle_argv_is_real_compose_with_files_directory_and_profiles() -> None:

@@ -50,6 +50,15 @@ def test_cgroup_v2_memory_and_block_io() -> None:
     assert (u.mem_used, u.blk_read, u.blk_write, u.net_rx, u.net_tx) == (9_000, 7, 9, 11, 22)
     assert near_limit(u) is False
     assert usage_from_stats({}, None, 0.0).mem_limit == 0  # an empty answer is no crash
+    # /dev/shm is page cache but cannot be dropped: with no inactive file pages, all of `usage` is in use.
+    shm = {
+        "memory_stats": {
+            "usage": 15_000_000,
+            "limit": 16_000_000,
+            "stats": {"cache": 14_000_000, "total_inactive_file": 0},
+        }
+    }
+    assert usage_from_stats(shm, None, 0.0).mem_used == 15_000_000
 
 
 def test_sparkline_scales_between_min_and_max() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dockhand.runtime.diagnose import diagnose
 from dockhand.runtime.state import ContainerInfo, Snapshot
 from dockhand.runtime.summary import clock, duration, headline, summarize
-from dockhand.runtime.why import explain_exit, format_probe_output, probe_command, starting_text
+from dockhand.runtime.why import explain_exit, failed_streak, format_probe_output, probe_command, starting_text
 
 MAX_OUTPUT = 300
 PROBES_SHOWN = 3
@@ -25,7 +25,7 @@ def _docker_health(c: ContainerInfo, now: float) -> list[str]:
     if h.status == "healthy" or c.healthcheck is None:
         return [f"- Docker health: {status}"]
     spec = c.healthcheck
-    streak = f", failed {h.failing_streak} times in a row" if h.failing_streak else ""
+    streak = f", {failed_streak(h.failing_streak)}" if h.failing_streak else ""
     head = f"- Docker health: {status} · probe `{probe_command(spec.test)}` (every {spec.interval_s:g} s{streak})"
     runs = [
         f"  - {clock(p.ended_at)} exit {p.exit_code}: {_code(format_probe_output(p.output))}"

@@ -134,13 +134,42 @@ def service_extensions(config_files: Iterable[str]) -> dict[str, dict[str, Any]]
     return found
 
 
+def env_files(config_files: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each service's `env_file` paths (absolute), from the files themselves: `compose config` merges them away."""
+    found: dict[str, tuple[str, ...]] = {}
+    for config_file in config_files:
+        with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
+            text = Path(config_file).read_text(encoding="utf-8")
+            data = yaml.load(text, Loader=_SafeLoader) if "env_file" in text else None
+            services = data.get("services") if isinstance(data, dict) else None
+            for name, body in (services or {}).items() if isinstance(services, dict) else ():
+                value = body.get("env_file") if isinstance(body, dict) else None
+                if value is None:
+                    continue
+                entries = [value] if isinstance(value, (str, dict)) else value if isinstance(value, list) else []
+                paths = [e if isinstance(e, str) else e.get("path") if isinstance(e, dict) else None for e in entries]
+                base = Path(config_file).parent
+                found[str(name)] = tuple(str(base / p) for p in paths if isinstance(p, str) and "$" not in p)
+    return found
+
+
 def resolve(
-    project: ProjectInfo, config_json: str, hashes_text: str, extensions: Mapping[str, Mapping[str, Any]] | None = None
+    project: ProjectInfo,
+    config_json: str,
+    hashes_text: str,
+    extensions: Mapping[str, Mapping[str, Any]] | None = None,
+    with_env_files: Iterable[str] = (),
 ) -> ProjectInfo:
     """A project filled in from `compose config --format json`, `compose config --hash '*'` and the files'
-    `x-dockhand` service extensions."""
+    `x-dockhand` service extensions.
+
+    Services that read an `env_file` get no hash: `config --hash` resolves the file into `environment` while `up`
+    hashes the service with its `env_file` entry, so the two never match (Compose 2.40) and every such container
+    would look out of date. Their drift is found key by key instead (runtime/why.drift)."""
     config: dict[str, Any] = json.loads(config_json)
     hashes = dict(line.split(" ", 1) for line in hashes_text.splitlines() if " " in line)
+    for name in with_env_files:
+        hashes.pop(name, None)
     services: list[ServiceDecl] = []
     for name, body in sorted((config.get("services") or {}).items()):
         depends = body.get("depends_on") or {}
@@ -196,6 +225,8 @@ class ProjectWatcher:
         self._dirs: set[Path] = set()
         self._stamps: dict[str, tuple[float, ...]] = {}
         self._resolved: dict[str, ProjectInfo] = {}
+        self._env_files: dict[str, tuple[str, ...]] = {}
+        """The services' env_file paths per project folder, watched like the compose files."""
         self._wake = asyncio.Event()
         self._rescan = False
 
@@ -230,7 +261,8 @@ class ProjectWatcher:
         for directory in sorted(self._dirs):
             key = str(directory)
             # Only stat on the idle path: parse and resolve again only when a compose file changed.
-            stamps = _mtimes(str(directory / n) for n in (*COMPOSE_FILES, *OVERRIDE_FILES))
+            watched = [str(directory / n) for n in (*COMPOSE_FILES, *OVERRIDE_FILES)]
+            stamps = _mtimes([*watched, *self._env_files.get(key, ())])  # an env_file edit is drift too
             if self._stamps.get(key) != stamps:
                 self._stamps[key] = stamps
                 guess = guess_project(directory)
@@ -274,7 +306,9 @@ class ProjectWatcher:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=as_json[2].strip())
         hashes = await config("--hash", "*")
         extensions = await in_daemon_thread(service_extensions, guess.config_files)
+        env = await in_daemon_thread(env_files, guess.config_files)
+        self._env_files[guess.working_dir] = tuple(sorted({p for paths in env.values() for p in paths}))
         try:
-            return resolve(guess, as_json[1], hashes[1] if hashes[0] == 0 else "", extensions)
+            return resolve(guess, as_json[1], hashes[1] if hashes[0] == 0 else "", extensions, env)
         except (ValueError, AttributeError, TypeError) as exc:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=str(exc))

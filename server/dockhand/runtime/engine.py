@@ -67,6 +67,8 @@ MAX_PROBE = 2000
 RECHECK_CREATED_S = (1.5, 5.0)
 """A container that stays `created` is looked at again after these delays: a failed start (a host port taken)
 sends no event, only the container's `State.Error` tells."""
+RECHECK_STARTING_S = 3.0
+"""While a healthcheck is `starting` its probes send no event: the probe log is read again this often."""
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
 
@@ -246,6 +248,7 @@ class EngineWatcher:
         self._known: dict[str, ContainerInfo] = {}
         self._terminating: set[str] = set()
         self._recheck: dict[str, list[float]] = {}
+        self._rechecked_created: set[str] = set()
         """Containers seen `created`: when to inspect them again (monotonic times)."""
         self._image_env: dict[str, frozenset[str]] = {}
         """Containers sent SIGTERM (a stop in progress): their coming exit is on purpose, not a crash."""
@@ -314,8 +317,10 @@ class EngineWatcher:
     def _resync(self, client: docker.DockerClient, version: str) -> None:
         found: list[ContainerInfo] = []
         for summary in client.api.containers(all=True, filters={"label": PROJECT}):
+            # A crash from before we looked still deserves its last log lines (an exit code alone rarely says why).
+            crashed = summary.get("State") in ("exited", "dead") and "(0)" not in str(summary.get("Status", ""))
             with contextlib.suppress(docker.errors.NotFound):  # removed between list and inspect
-                found.append(self._inspect(client, summary["Id"]))
+                found.append(self._inspect(client, summary["Id"], with_logs=crashed))
         self._known = {c.id: c for c in found}
         logger.info("Docker Engine %s at %s: %d compose containers", version, self.host, len(found))
         self._post(self._store.replace_all, found, EngineStatus("up", self.host, version, None, time.time()))
@@ -328,10 +333,7 @@ class EngineWatcher:
         if with_logs:
             logs = self._log_tail(client, container_id)
         state = attrs.get("State") or {}
-        if str(state.get("Status") or "") == "created":
-            self._recheck.setdefault(container_id, [time.monotonic() + d for d in RECHECK_CREATED_S])
-        else:
-            self._recheck.pop(container_id, None)
+        self._schedule_recheck(container_id, state)
         failed = bind_failure(str(state.get("Error") or ""))
         holders = describe_holders(failed[1]) if failed is not None else ()
         image_keys = self._image_env_keys(client, str(attrs.get("Image") or ""))
@@ -351,20 +353,38 @@ class EngineWatcher:
             self._image_env[image_id] = frozenset(str(e).partition("=")[0] for e in env)
         return self._image_env[image_id]
 
+    def _schedule_recheck(self, container_id: str, state: Mapping[str, Any]) -> None:
+        """Some changes send no event: a start that failed (a host port taken) leaves the container `created`, and
+        a healthcheck's probes during `starting` change only its log. Look again at such containers, a bounded
+        number of times (once per container for `created`, every few seconds while `starting`)."""
+        now = time.monotonic()
+        status = str(state.get("Status") or "")
+        if status == "created":
+            if container_id not in self._rechecked_created:
+                self._rechecked_created.add(container_id)
+                self._recheck[container_id] = [now + d for d in RECHECK_CREATED_S]
+        elif status == "running" and str((state.get("Health") or {}).get("Status") or "") == "starting":
+            self._recheck.setdefault(container_id, [now + RECHECK_STARTING_S])
+        else:
+            self._recheck.pop(container_id, None)
+            self._rechecked_created.discard(container_id)
+
     def _recheck_created(self, client: docker.DockerClient) -> None:
-        """Inspect again the containers that stayed `created`: a start that failed (e.g. on a taken host port)
-        sends no event."""
+        """Inspect again the containers _schedule_recheck picked whose time has come."""
         now = time.monotonic()
         for container_id, due in list(self._recheck.items()):
             if due and due[0] <= now:
                 due.pop(0)
                 if not due:
                     del self._recheck[container_id]
-                with contextlib.suppress(docker.errors.APIError):
+                try:
                     info = self._inspect(client, container_id)
-                    if not due:
-                        self._recheck.pop(container_id, None)
-                    self._post(self._store.put_container, info, 0)
+                except docker.errors.NotFound:
+                    self._recheck.pop(container_id, None)
+                    continue
+                except docker.errors.APIError:
+                    continue
+                self._post(self._store.put_container, info, 0)
 
     @staticmethod
     def _log_tail(client: docker.DockerClient, container_id: str) -> tuple[str, ...]:
@@ -385,6 +405,8 @@ class EngineWatcher:
         container_id, cause_ns = plan.container_id, plan.first_ns
         if plan.removed:
             self._known.pop(container_id, None)
+            self._recheck.pop(container_id, None)
+            self._rechecked_created.discard(container_id)
             self._post(self._store.remove_container, container_id, cause_ns)
             return
         previous = self._known.get(container_id)

@@ -75,7 +75,8 @@ def usage_from_stats(raw: Mapping[str, Any], previous: Usage | None, at: float) 
     memory = raw.get("memory_stats") or {}
     detail = memory.get("stats") or {}
     # What `docker stats` shows: usage without the page cache the kernel can drop at once.
-    cache = _int(detail.get("total_inactive_file") or detail.get("inactive_file") or detail.get("cache"))
+    # (cgroup v1 names it total_inactive_file, v2 inactive_file; zero is a real value, not a missing one.)
+    cache = _int(detail.get("total_inactive_file", detail.get("inactive_file", 0)))
     used = max(_int(memory.get("usage")) - cache, 0)
     networks = (raw.get("networks") or {}).values()
     rx = sum(_int(n.get("rx_bytes")) for n in networks if isinstance(n, Mapping))

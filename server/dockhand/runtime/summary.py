@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dockhand.runtime.health import service_health
 from dockhand.runtime.state import ActuatorHealth, ContainerInfo, Snapshot
 from dockhand.runtime.urls import ServiceUrl, published_urls
+from dockhand.runtime.why import drift
 
 _RANK = {"unhealthy": 0, "restarting": 1, "starting": 2, "running": 3, "healthy": 4}
 
@@ -62,6 +63,8 @@ def summarize(snapshot: Snapshot, project: str, service: str, now: float | None 
     out_of_date = bool(
         decl and decl.config_hash and any(c.config_hash and c.config_hash != decl.config_hash for c in containers)
     )
+    if decl is not None and not decl.config_hash and decl.environment:  # no usable hash: compare key by key
+        out_of_date = any(drift(c, decl) for c in containers)
     return ServiceSummary(
         project,
         service,

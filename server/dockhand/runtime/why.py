@@ -103,10 +103,15 @@ def format_probe_output(output: str, limit: int = PROBE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def failed_streak(n: int) -> str:
+    """`failed once`, `failed 3 times in a row`."""
+    return "failed once" if n == 1 else f"failed {n} times in a row"
+
+
 def failing_probe(health: DockerHealth, spec: HealthcheckSpec | None) -> str:
     """`probe `wget …` failed 4 times in a row (exit 1): wget: can't connect …` — the command, the streak, the output."""
     command = f"probe `{probe_command(spec.test)}`" if spec is not None and spec.test else "the probe"
-    streak = f" failed {health.failing_streak} times in a row" if health.failing_streak else " failed"
+    streak = f" {failed_streak(health.failing_streak)}" if health.failing_streak else " failed"
     code = f" (exit {health.last_exit_code})" if health.last_exit_code not in (None, 0) else ""
     output = format_probe_output(health.last_output) or "no output"
     return f"{command}{streak}{code}: {output}"
