@@ -8,6 +8,7 @@ import { DockhandStatus } from './status';
 import { registerViewCommands } from './viewCommands';
 import { GraphView } from './views/graph';
 import { LatencyTree } from './views/latency';
+import { ResourcesTree } from './views/resources';
 import { ServicesTree } from './views/services';
 import { TraceView } from './views/traceView';
 import { TracesTree } from './views/traces';
@@ -23,18 +24,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const traceView = new TraceView(traces);
   const graph = new GraphView(client, context.extensionUri);
   const status = new DockhandStatus(client);
+  const resources = new ResourcesTree();
   services.view = vscode.window.createTreeView('dockhand.services', { treeDataProvider: services, showCollapseAll: true });
   traces.view = vscode.window.createTreeView('dockhand.traces', { treeDataProvider: traces, showCollapseAll: true });
   latency.view = vscode.window.createTreeView('dockhand.latency', { treeDataProvider: latency });
+  resources.view = vscode.window.createTreeView('dockhand.resources', { treeDataProvider: resources });
   const refreshAll = (): Promise<unknown> => Promise.all([services.refresh(), traces.refresh(), latency.refresh(), graph.refresh()]);
   const dockhand = client;
 
   context.subscriptions.push(
     log, client, services, traces, latency, traceView, graph, status, services.view, traces.view, latency.view,
+    resources, resources.view,
     services.onDidLoad((result) => status.showServices(result)),
+    services.onDidLoad((result) => resources.show(result)),
     // The server pushes changes; the extension never polls.
     client.onNotification(({ method, params }) => {
       if (method === Notifications.stateChanged) void Promise.all([services.refresh(), graph.refresh()]);
+      if (method === Notifications.resourcesChanged) void services.refresh(); // the figures only: no new graph
       if (method === Notifications.telemetryChanged) {
         void Promise.all([traces.refresh(), latency.refresh()]);
         graph.onTelemetry();
@@ -56,6 +62,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidGrantWorkspaceTrust(() => dockhand.sendConfiguration()),
     vscode.commands.registerCommand('dockhand.restartServer', () => dockhand.restart()),
     vscode.commands.registerCommand('dockhand.showLog', () => log.show()),
+    vscode.commands.registerCommand('dockhand.resources.sort', () => resources.cycleSort()),
     ...registerStackCommands(client, services),
     ...registerSettingsCommands(),
     ...registerViewCommands(client, { services, traces, latency, traceView }),

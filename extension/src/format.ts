@@ -1,4 +1,5 @@
 // Pure presentation helpers shared by the trees and the status bar (no VS Code import: unit-tested in node).
+import { resourceSummary } from './resourceFormat';
 import type { ProjectInfo, ServiceInfo, ServicesResult } from './protocol';
 
 export interface Icon { id: string; color?: string }
@@ -35,7 +36,8 @@ export function serviceDescription(s: ServiceInfo): string {
   if (s.state === 'not running' && s.health === 'not running') word = 'not running';
   if (s.state === 'exited' && s.exitCode !== undefined) word = `exited (${s.exitCode})`;
   if (s.replicas > 1) word += ` ×${s.replicas}`;
-  return [word, ...urlPorts(s)].join(' · ');
+  const usage = s.resources && s.state === 'running' ? [resourceSummary(s.resources)] : [];
+  return [word, ...urlPorts(s), ...usage].join(' · ');
 }
 
 export function serviceIcon(s: ServiceInfo): Icon {

@@ -14,6 +14,7 @@ export const Notifications = {
   stateChanged: 'dockhand/stateChanged',
   telemetryChanged: 'dockhand/telemetryChanged',
   engineStatus: 'dockhand/engineStatus',
+  resourcesChanged: 'dockhand/resourcesChanged',
 } as const;
 
 /** Server-side commands (workspace/executeCommand); argument: one LifecycleTarget. */
@@ -49,6 +50,18 @@ export interface ServiceInfo {
   uri?: string;
   range?: Range;
   lastError?: string;
+  resources?: ResourceUse;
+}
+
+/** The latest resource samples of a service's running replicas, summed; bytes are totals since start. */
+export interface ResourceUse {
+  cpuPercent: number | null;
+  memUsed: number;
+  memLimit: number;
+  netRx: number;
+  netTx: number;
+  blkRead: number;
+  blkWrite: number;
 }
 
 export interface ProjectInfo { name: string; workingDir: string; configFiles: string[]; services: ServiceInfo[] }
