@@ -48,6 +48,10 @@ BASE_SETTINGS: dict[str, Any] = {
 }
 
 
+SECTIONS = ("Services", "Traces", "Latency", "Resources")
+"""The Dockhand side bar's sections, in order."""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -243,7 +247,7 @@ class Workbench:
         if not services.is_visible():
             self.page.locator(".activitybar a[aria-label='Dockhand']").click()
         expect(services).to_be_visible(timeout=15_000)
-        for name in ("Services", "Traces", "Latency"):  # a picture may have folded some
+        for name in SECTIONS:  # a picture may have folded some
             header = self.section(name).locator(".pane-header")
             if header.get_attribute("aria-expanded") == "false":
                 header.click()
@@ -270,7 +274,7 @@ class Workbench:
 
     def stage_sidebar(self, keep: str, width: int = 720) -> None:
         """For a picture: only the `keep` section open, the bottom panel hidden, the side bar `width` px wide."""
-        for name in ("Services", "Traces", "Latency"):
+        for name in SECTIONS:
             header = self.section(name).locator(".pane-header")
             if (header.get_attribute("aria-expanded") == "true") != (name == keep):
                 header.click()
