@@ -13,6 +13,7 @@ from dockhand.compose.uris import from_fs_path, to_fs_path
 from dockhand.runtime.resources import ResourceBook
 from dockhand.runtime.state import ContainerInfo, Snapshot
 from dockhand.runtime.summary import summarize
+from dockhand.runtime.why import format_probe_output
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -80,7 +81,7 @@ def services_payload(
                 entry["startedAt"] = _iso(c.started_at)
             errors = [a.last_error for a in s.actuator if a.last_error]
             if c is not None and c.health is not None and c.health.status == "unhealthy":
-                errors.insert(0, c.health.last_output)
+                errors.insert(0, format_probe_output(c.health.last_output))  # one line, JSON summarised
             if errors:
                 entry["lastError"] = errors[0]
             usage = resources_json(book, s.containers) if book is not None else None
