@@ -168,3 +168,26 @@ def test_drift_finding_says_restart_is_not_enough() -> None:
     # Compose's hash agrees with the container: no drift is guessed from the keys.
     same = ServiceDecl("web", config_hash="old", environment={"MODE": "fast"})
     assert diagnose(snapshot(c, services=(same,)), "shop", ["web"], NOW) == []
+
+
+def test_the_hover_card_shows_the_probe_its_last_outputs_and_the_resources() -> None:
+    from dockhand.runtime.card import live_card
+
+    probes = tuple(Probe(NOW - i, 1, 'HTTP 503: {"status":"DOWN"}') for i in (3, 2, 1))
+    sick = container(
+        state="running",
+        started_at=NOW - 99,
+        health=DockerHealth("unhealthy", 3, 'HTTP 503: {"status":"DOWN"}', 1, probes),
+        healthcheck=HealthcheckSpec(("CMD", "python3", "/app/healthcheck.py"), 5.0, 0.0, 3),
+    )
+    card = live_card(snapshot(sick), "shop", "web", now=NOW, resources="CPU 1.0 % · memory 1.0 MiB / 8.0 MiB")
+    assert (
+        "- Docker health: **unhealthy** · probe `python3 /app/healthcheck.py` (every 5 s, failed 3 times in a row)"
+        in card
+    )
+    assert card.count(" exit 1: `HTTP 503: status DOWN`") == 3 and '{"status"' not in card
+    assert "- CPU 1.0 % · memory 1.0 MiB / 8.0 MiB" in card
+    held = container(state="created", error=PORT_ERROR, port_holders=("nc (pid 7: nc -l 38123)",))
+    assert "- ⚠ `web` could not start: host port 127.0.0.1:38123 is taken by nc (pid 7: nc -l 38123)" in live_card(
+        snapshot(held), "shop", "web", now=NOW
+    )
