@@ -75,11 +75,18 @@ def test_resources_view_sorts_by_cpu_then_memory(workbench: Workbench, stack: Co
     section = workbench.section("Resources")
     expect(section.locator(".pane-header")).to_contain_text("by CPU", timeout=30_000)
 
+    rows_seen: list[list[str]] = []
+
     def first_by(name: str) -> list[str] | None:
-        found = workbench.tree_rows("Resources")
+        texts = section.locator(".monaco-list-row").all_inner_texts()
+        found = [" ".join(t.split()) for t in texts]  # label and description, in the order shown
+        rows_seen.append(found)
         return found if len(found) == 3 and found[0].startswith(f"{name} ") else None
 
-    rows = wait_until(lambda: first_by("busy"), 90, "busy first by CPU")
+    try:
+        rows = wait_until(lambda: first_by("busy"), 90, "busy first by CPU")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the rows shown last: {rows_seen[-1:]}") from None
     assert all("mem " in r and "net ↓" in r and "blk r " in r for r in rows), rows
     idle = next(r for r in rows if r.startswith("idle "))
     assert "/ 32.0 MiB (" in idle, idle  # used / limit and the share

@@ -26,7 +26,7 @@ from dockhand.lsp.server import DockhandServer
 from dockhand.observe import metrics
 from dockhand.runtime.compose_cli import ComposeCli, find_compose
 from dockhand.runtime.diagnose import diagnose
-from dockhand.runtime.discovery import ProjectWatcher, normalize_project_name
+from dockhand.runtime.discovery import ProjectWatcher, match_project, normalize_project_name
 from dockhand.runtime.engine import EngineWatcher
 from dockhand.runtime.health import HealthMonitor
 from dockhand.runtime.lifecycle import LifecycleRunner
@@ -137,8 +137,10 @@ class LiveRuntime:
         snapshot = self.store.snapshot
         if snapshot.engine.state != "up":
             return []
-        mine = {name for name, p in snapshot.projects.items() if p.source == "files"}
-        return [c.id for c in snapshot.containers.values() if c.running and not c.oneoff and c.project in mine]
+        mine = {name: p for name, p in snapshot.projects.items() if p.source == "files"}
+        # By name, files or folder (as the health pollers match): `-p other` still runs this workspace's file.
+        running = (c for c in snapshot.containers.values() if c.running and not c.oneoff)
+        return [c.id for c in running if match_project(c, mine) is not None]
 
     def _on_usage(self, container_id: str, usage: Usage) -> None:
         if self.resources.add(container_id, usage):  # crossed the memory threshold: the diagnostics change
