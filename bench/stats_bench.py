@@ -87,14 +87,16 @@ async def measure_server(folder: Path, compose_file: Path, text: str, interval: 
         await server.stop()
 
 
-def measure_streams(container_ids: list[str], window: float) -> float:
-    """CPU % of one core this process spends reading one decoded stats stream per container for `window` s."""
+def measure_streams(container_ids: list[str], window: float) -> tuple[float, float]:
+    """(CPU % of one core, samples/s) this process spends reading one decoded stats stream per container."""
     client = docker.from_env()
     stop = threading.Event()
+    received = [0]
 
     def follow(container_id: str) -> None:
         with contextlib.suppress(Exception):
             for _ in client.api.stats(container_id, decode=True, stream=True):
+                received[0] += 1
                 if stop.is_set():
                     return
 
@@ -103,12 +105,13 @@ def measure_streams(container_ids: list[str], window: float) -> float:
         t.start()
     time.sleep(5)  # every stream open and flowing
     me = psutil.Process()
-    before, started = cpu_seconds(me), time.monotonic()
+    before, started, count = cpu_seconds(me), time.monotonic(), received[0]
     time.sleep(window)
-    cpu = (cpu_seconds(me) - before) / (time.monotonic() - started) * 100
+    elapsed = time.monotonic() - started
+    cpu, rate = (cpu_seconds(me) - before) / elapsed * 100, (received[0] - count) / elapsed
     stop.set()
     client.close()
-    return cpu
+    return cpu, rate
 
 
 async def main() -> None:
@@ -140,8 +143,10 @@ async def main() -> None:
                 c.id
                 for c in docker.from_env().containers.list(filters={"label": f"com.docker.compose.project={project}"})
             ]
-            cpu = measure_streams(ids, args.window)
-            print(f"  one stats stream per container (Python, decoded): CPU {cpu:5.2f} % of one core")
+            cpu, rate = measure_streams(ids, args.window)
+            print(
+                f"  one stats stream per container (Python, decoded): CPU {cpu:5.2f} % of one core, {rate:.1f} samples/s"
+            )
         print(f"load at the end {os.getloadavg()[0]:.1f}")
     finally:
         run_compose(cli, [*base, "down", "-t", "0"], cwd=folder, timeout=600)
