@@ -81,7 +81,7 @@ def test_resources_view_sorts_by_cpu_then_memory(workbench: Workbench, stack: Co
         texts = section.locator(".monaco-list-row").all_inner_texts()
         found = [" ".join(t.split()) for t in texts]  # label and description, in the order shown
         rows_seen.append(found)
-        return found if len(found) == 3 and found[0].startswith(f"{name} ") else None
+        return found if len(found) == 3 and found[0].startswith(name) else None  # label and description touch
 
     try:
         rows = wait_until(lambda: first_by("busy"), 90, "busy first by CPU")
