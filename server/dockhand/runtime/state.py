@@ -123,11 +123,12 @@ class ServiceDecl:
     name: str
     config_hash: str = ""
     depends_on: tuple[str, ...] = ()
-    conditions: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    conditions: Mapping[str, str] = field(default_factory=dict, hash=False)
     """`depends_on` target → condition (`service_started`, `service_healthy`, `service_completed_successfully`)."""
     image: str = ""
-    environment: Mapping[str, str | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
-    """The environment the files resolve to (env_file included); values may be secrets: never shown."""
+    environment: Mapping[str, str | None] = field(default_factory=dict, hash=False, repr=False)
+    """The environment the files resolve to (env_file included); values may be secrets: never shown. Compared:
+    an edit of only the environment (of an env_file service, which has no hash) must reach the listeners."""
     x_dockhand: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
 
 
