@@ -88,7 +88,7 @@ def test_resources_view_sorts_by_cpu_then_memory(workbench: Workbench, stack: Co
     except AssertionError as error:
         raise AssertionError(f"{error}; the rows shown last: {rows_seen[-1:]}") from None
     assert all("mem " in r and "net ↓" in r and "blk r " in r for r in rows), rows
-    idle = next(r for r in rows if r.startswith("idle "))
+    idle = next(r for r in rows if r.startswith("idle"))
     assert "/ 32.0 MiB (" in idle, idle  # used / limit and the share
     section.locator(".pane-header").hover()
     section.locator(".action-label[aria-label^='Sort Resources']").click()
