@@ -19,8 +19,8 @@ from dockhand.runtime.discovery import (
     resolve,
     service_extensions,
 )
-from dockhand.runtime.engine import container_from_inspect
 from dockhand.runtime.health import parse_actuator, resolve_target, service_health
+from dockhand.runtime.inspect import container_from_inspect
 from dockhand.runtime.lifecycle import compose_argv
 from dockhand.runtime.state import (
     ActuatorHealth,

@@ -7,8 +7,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dockhand.runtime.engine import RESTART_WINDOW_S
 from dockhand.runtime.health import STARTING_GRACE_S
+from dockhand.runtime.inspect import RESTART_WINDOW_S
 from dockhand.runtime.state import ContainerInfo, ServiceDecl, Snapshot
 from dockhand.runtime.summary import clock
 from dockhand.runtime.why import (

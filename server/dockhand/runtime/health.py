@@ -3,7 +3,7 @@
 Where the endpoint is: configured per service with `x-dockhand: {actuator: PORT | URL | false}` in the compose
 file or the container label `dockhand.actuator` (same values), else found by asking each published TCP port once
 per container start. A configured endpoint that fails is shown as failing; a port that never answered like an
-Actuator is simply not one. Docker's own healthcheck comes from inspect (engine.docker_health).
+Actuator is simply not one. Docker's own healthcheck comes from inspect (inspect.docker_health).
 """
 
 from __future__ import annotations
