@@ -22,10 +22,10 @@ services:
     image: dockhand/busybox:local
     command: ["sh", "-c", "while true; do :; done"]
     cpus: 0.3
-  fat:  # 40 MiB held in /dev/shm: the most memory of the three, near no limit
+  fat:  # 40 MiB held in /dev/shm: the most memory of the three, over 90 % of its limit
     image: dockhand/busybox:local
     command: ["sh", "-c", "dd if=/dev/zero of=/dev/shm/fill bs=1M count=40; exec sleep 3600"]
-    mem_limit: 256m
+    mem_limit: 44m
   idle:
     image: dockhand/busybox:local
     command: ["sleep", "3600"]
@@ -93,6 +93,9 @@ def test_resources_view_sorts_by_cpu_then_memory(workbench: Workbench, stack: Co
     section.locator(".pane-header").hover()
     section.locator(".action-label[aria-label^='Sort Resources']").click()
     expect(section.locator(".pane-header")).to_contain_text("by memory", timeout=10_000)
-    wait_until(lambda: first_by("fat"), 30, "fat first by memory")
+    by_memory = wait_until(lambda: first_by("fat"), 30, "fat first by memory")
+    assert re.search(r"/ 44\.0 MiB \(9\d%\)", by_memory[0]), by_memory  # near its limit: the row is flagged
+    flagged = section.locator(".monaco-list-row", has_text="fat").locator(".codicon-warning")
+    expect(flagged).to_have_count(1)
     workbench.stage_sidebar("Resources", width=900)
     workbench.screenshot("resources")  # README's docs/screenshots/resources.png is a copy of this picture

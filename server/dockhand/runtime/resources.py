@@ -3,8 +3,9 @@
 Cost is bounded by design: one thread asks the engine for a one-shot sample (`stats?stream=false&one-shot=true`,
 which answers at once instead of waiting for a second sample) of one container at a time, spreading the running
 containers evenly over `stats_interval_s`. CPU % is the difference between two of our own samples. A stream per
-container (a thread and a JSON document per container per second) cost far more for the same picture; see
-bench/stats_bench.py. The pure parts (a sample from the engine's JSON, the sparkline, the words) are unit-tested.
+container instead means a thread and a JSON document per container per second: 50 threads and 0.8 % of a core in
+the reader alone, where this sampler's cost for 50 containers was within the noise of the idle server (0.55-0.68 %
+in all; bench/stats_bench.py). The pure parts (a sample from the engine's JSON, the sparkline, the words) are unit-tested.
 """
 
 from __future__ import annotations
