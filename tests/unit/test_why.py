@@ -191,3 +191,12 @@ def test_the_hover_card_shows_the_probe_its_last_outputs_and_the_resources() -> 
     assert "- ⚠ `web` could not start: host port 127.0.0.1:38123 is taken by nc (pid 7: nc -l 38123)" in live_card(
         snapshot(held), "shop", "web", now=NOW
     )
+
+
+def test_the_services_answer_says_what_holds_a_service_that_never_started() -> None:
+    from dockhand.runtime.overview import services_payload
+
+    failed = container(state="created", error=PORT_ERROR, port_holders=("nc (pid 7: nc -l 38123)",))
+    answer = services_payload(snapshot(failed, services=(ServiceDecl("web"),)), now=NOW)
+    [web] = answer["projects"][0]["services"]
+    assert web["lastError"].startswith("host port 127.0.0.1:38123 is taken by nc (pid 7")

@@ -13,7 +13,7 @@ from dockhand.compose.uris import from_fs_path, to_fs_path
 from dockhand.runtime.resources import ResourceBook
 from dockhand.runtime.state import ContainerInfo, Snapshot
 from dockhand.runtime.summary import summarize
-from dockhand.runtime.why import format_probe_output
+from dockhand.runtime.why import format_probe_output, held_back_by, port_clash
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -82,6 +82,10 @@ def services_payload(
             errors = [a.last_error for a in s.actuator if a.last_error]
             if c is not None and c.health is not None and c.health.status == "unhealthy":
                 errors.insert(0, format_probe_output(c.health.last_output))  # one line, JSON summarised
+            if c is not None and c.state == "created":  # never started: say what holds it (the tree's tooltip)
+                blocked = port_clash(c, snapshot) or (held_back_by(snapshot, name, decl, now) if decl else None)
+                if blocked:
+                    errors.insert(0, blocked)
             if errors:
                 entry["lastError"] = errors[0]
             usage = resources_json(book, s.containers) if book is not None else None
