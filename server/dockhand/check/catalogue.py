@@ -157,7 +157,9 @@ RULES: dict[str, Rule] = {
             "port-clash",
             "runtime",
             "Host port published twice",
-            "Two containers that can run together publish the same host port; the second fails to start.",
+            "Two containers that can run together publish the same host port; Compose accepts the file, but the "
+            "second container fails to start.",
+            "warning",
         ),
         _rule(
             "duplicate-container-name",

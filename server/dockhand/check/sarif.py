@@ -35,7 +35,7 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
         "fullDescription": {"text": rule.help},
         "help": {"text": rule.help, "markdown": f"**{rule.summary}** — {rule.help}"},
         "defaultConfiguration": {"level": _LEVEL.get(rule.severity, "warning")},
-        "properties": {"tags": ["compose", rule.group]},
+        "properties": {"tags": sorted({"compose", rule.group})},
     }
 
 

@@ -4,7 +4,7 @@ Codes (stable): parse — yaml-syntax, yaml-unreadable, too-large, too-deep, dup
 loader — not-a-mapping, missing-file, include-shape, include-depth, include-conflict, alias-bomb, extends-cycle,
 unset-variable (warning), required-variable, bad-template; structure — unknown-key, wrong-type, bad-value;
 references — undefined-service, undefined-network, undefined-volume, undefined-secret, undefined-config;
-graph — dependency-cycle; runtime clashes — port-clash, duplicate-container-name; health —
+graph — dependency-cycle; runtime clashes — port-clash (a warning: Compose accepts the file, `up` fails), duplicate-container-name; health —
 healthcheck-missing (warning); files — missing-path (a missing build context or Dockerfile is a warning: Compose
 accepts the file and fails only at build time); service shape — no-image-or-build; service values
 (service_rules.py) — platform-not-built, bad-volume-spec, bad-container-name. `# dockhand: ignore[code]` comments
@@ -144,6 +144,7 @@ def _port_clashes(project: ComposeProject) -> Iterator[Problem]:
                         "will fail to start. Use a different host port.",
                         mine.uri,
                         mine.span,
+                        "warning",  # Compose accepts the file; `up` fails on the second container
                         related=((other.uri, other.span, f"also published by {other_svc.name}"),),
                     )
 

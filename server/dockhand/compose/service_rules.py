@@ -74,22 +74,33 @@ def volume_spec_error(spec: str) -> str | None:
 
 
 def _volume_specs(service: Service) -> Iterator[Problem]:
-    for decl in service.declarations:
-        volumes = decl.node.get("volumes") if decl.node.kind == "map" else None
-        if volumes is None or volumes.kind != "seq":
+    """Checks the interpolated specs (an unset `${VAR}` may leave an empty section), each placed on the entry it
+    came from: the same text, else the first entry with a variable."""
+    volumes = service.config.data.get("volumes")
+    items = [
+        (decl.uri, item)
+        for decl in service.declarations
+        if decl.node.kind == "map" and (node := decl.node.get("volumes")) is not None and node.kind == "seq"
+        for item in node.children
+        if item.kind == "scalar" and not item.tag
+    ]
+    for spec in volumes if isinstance(volumes, list) else ():
+        why = volume_spec_error(spec) if isinstance(spec, str) else None
+        if why is None:
             continue
-        for item in volumes.children:
-            if item.kind != "scalar" or not isinstance(item.value, str) or "$" in item.value or item.tag:
-                continue
-            why = volume_spec_error(item.value)
-            if why is not None:
-                yield Problem(
-                    "bad-volume-spec",
-                    f"Volume `{item.value}` {why}; Compose rejects it. Write `SOURCE:TARGET[:MODE]`, e.g. "
-                    "`data:/var/lib/data` or `./conf:/etc/app:ro`.",
-                    decl.uri,
-                    item.span,
-                )
+        written = next((i for i in items if i[1].value == spec), None) or next(
+            (i for i in items if "$" in str(i[1].value)), None
+        )
+        uri, span = (written[0], written[1].span) if written else (service.definition.uri, service.definition.name_span)
+        shown = written[1].value if written else spec
+        after = f" (`{spec}` once variables are substituted)" if shown != spec else ""
+        yield Problem(
+            "bad-volume-spec",
+            f"Volume `{shown}`{after} {why}; Compose rejects it. Write `SOURCE:TARGET[:MODE]`, e.g. "
+            "`data:/var/lib/data` or `./conf:/etc/app:ro`.",
+            uri,
+            span,
+        )
 
 
 def _container_name(service: Service, data: Any) -> Iterator[Problem]:
