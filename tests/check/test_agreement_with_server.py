@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
@@ -60,11 +59,11 @@ def cli_findings(path: Path) -> list[tuple[Any, ...]]:
     )
 
 
-async def server_findings(client: LanguageClient, path: Path) -> list[tuple[Any, ...]]:
+async def server_findings(client: LanguageClient, path: Path, text: str) -> list[tuple[Any, ...]]:
     uri = path_uri(path)
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="dockercompose", version=1, text=path.read_text())
+            text_document=types.TextDocumentItem(uri=uri, language_id="dockercompose", version=1, text=text)
         )
     )
     # didOpen analyses at once and publishes before answering anything sent after it: this answer orders the two.
@@ -97,7 +96,7 @@ async def test_cli_and_server_agree_on_every_file(client: LanguageClient) -> Non
     disagreements = []
     with_findings = 0
     for path in FILES:
-        cli, editor = cli_findings(path), await server_findings(client, path)
+        cli, editor = cli_findings(path), await server_findings(client, path, path.read_text())
         with_findings += bool(cli)
         if cli != editor:
             disagreements.append(f"{path.relative_to(REPO)}:\n  cli:    {cli}\n  server: {editor}")
