@@ -210,11 +210,31 @@ RULES: dict[str, Rule] = {
             "Rejected by docker compose config",
             "Compose's own verdict (`docker compose config`) on the saved files; fix what it reports.",
         ),
-        _rule(
-            "runtime",
-            "live",
-            "Problem on the running stack",
-            "Found on the running containers by `--live` (exited, unhealthy, restarting, out of date).",
+        *(
+            _rule(code, "live", summary, help_text + " Found by `--live` on the running containers.", severity)
+            for code, severity, summary, help_text in (
+                ("not-running", "info", "Declared but not running", "The service has no running container."),
+                ("exited", "error", "Container exited with an error", "The container exited with a non-zero code."),
+                ("exited-oom", "error", "Container killed: out of memory", "Raise the memory limit or fix the leak."),
+                ("exited-ok", "info", "Container finished", "The container exited with code 0."),
+                ("stopped", "info", "Container stopped", "The container was stopped."),
+                ("restart-loop", "error", "Restarting in a loop", "The container keeps crashing and restarting."),
+                (
+                    "unhealthy",
+                    "error",
+                    "Container unhealthy",
+                    "Its healthcheck fails; the message has the probe output.",
+                ),
+                (
+                    "actuator-down",
+                    "error",
+                    "Actuator health not UP",
+                    "Spring Boot Actuator reports a failing component.",
+                ),
+                ("actuator-unreachable", "warning", "Actuator does not answer", "The health endpoint does not answer."),
+                ("out-of-date", "warning", "Container older than the file", "Recreate it to apply the changes."),
+                ("orphans", "warning", "Orphan containers", "`docker compose up --remove-orphans` removes them."),
+            )
         ),
     )
 }

@@ -15,6 +15,7 @@ from dockhand.check.collect import SEVERITY_RANK, CheckRun, run_check
 from dockhand.compose.document import Problem
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.suppress import without_suppressed
+from dockhand.errors import DiagnosticError
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -142,6 +143,9 @@ def main(argv: list[str]) -> int:
         return _check(args)
     except UsageError as err:
         print(f"dockhand check: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except DiagnosticError as err:  # e.g. --live and the engine does not answer
+        print(f"dockhand check: {err.message}\n  fix: {err.remediation}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as err:  # a bug must give CI a clear exit 2, not look like findings
         import traceback
