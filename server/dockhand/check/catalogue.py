@@ -205,6 +205,19 @@ RULES: dict[str, Rule] = {
             "A container name needs two or more letters, digits, `_`, `.` or `-`, starting with a letter or digit.",
         ),
         _rule(
+            "bad-duration",
+            "values",
+            "Malformed duration",
+            "Durations are a number with a unit: ns, us, ms, s, m, h, d or w (e.g. `1m30s`).",
+        ),
+        _rule(
+            "bad-size",
+            "values",
+            "Malformed byte size",
+            "Sizes are a non-negative number with an optional unit: b, k, m, g, t or p (e.g. `512m`).",
+        ),
+        _rule("bad-port", "values", "Port number out of range", "Port numbers go from 0 to 65535."),
+        _rule(
             "compose-config",
             "compose",
             "Rejected by docker compose config",

@@ -7,7 +7,8 @@ references — undefined-service, undefined-network, undefined-volume, undefined
 graph — dependency-cycle; runtime clashes — port-clash (a warning: Compose accepts the file, `up` fails), duplicate-container-name; health —
 healthcheck-missing (warning); files — missing-path (a missing build context or Dockerfile is a warning: Compose
 accepts the file and fails only at build time); service shape — no-image-or-build; service values
-(service_rules.py) — platform-not-built, bad-volume-spec, bad-container-name. `# dockhand: ignore[code]` comments
+(service_rules.py) — platform-not-built, bad-volume-spec, bad-container-name; value formats (value_rules.py) —
+bad-duration, bad-size, bad-port. `# dockhand: ignore[code]` comments
 (suppress.py) hide findings on the next line.
 `docker compose config` findings (truth.py) use code compose-config.
 """
@@ -22,6 +23,7 @@ from dockhand.compose.model import ComposeProject, PortBinding, Service
 from dockhand.compose.service_rules import check_services
 from dockhand.compose.structure import check_structure
 from dockhand.compose.suppress import without_suppressed
+from dockhand.compose.value_rules import check_values
 
 _IMPLICIT_NETWORKS = {"default", "host", "none", "bridge"}
 
@@ -41,6 +43,7 @@ def check_project(project: ComposeProject) -> list[Problem]:
     problems.extend(_missing_paths(project))
     problems.extend(_image_or_build(project))
     problems.extend(check_services(project))
+    problems.extend(check_values(project))
     return without_suppressed(_dedupe(problems), project.documents)
 
 
