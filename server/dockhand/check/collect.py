@@ -11,13 +11,13 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from dockhand.compose.document import Problem
 from dockhand.compose.files import compose_files_in
 from dockhand.compose.loader import DiskSource, load_project, path_uri, project_files_for
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.rules import check_project
+from dockhand.compose.uris import to_fs_path
 
 SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1, "hint": 0}
 
@@ -57,8 +57,7 @@ class CheckRun:
 
 def uri_path(uri: str) -> Path:
     """The file system path of a file URI (other URIs are returned as they are)."""
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(uri)
+    return Path(to_fs_path(uri) or uri)
 
 
 def load_projects(paths: Sequence[Path], environ: Mapping[str, str]) -> list[ComposeProject]:
