@@ -112,7 +112,7 @@ def test_a_folder_is_checked_as_its_projects(tmp_path: Path) -> None:
     assert result.returncode == 1
 
 
-def test_usage_errors_exit_2_with_a_remedy() -> None:
+def test_usage_errors_exit_2_with_a_remedy(tmp_path: Path) -> None:
     missing = check("no/such/compose.yaml")
     assert missing.returncode == 2
     assert "no such file or folder: no/such/compose.yaml" in missing.stderr
@@ -120,6 +120,10 @@ def test_usage_errors_exit_2_with_a_remedy() -> None:
     assert typo.returncode == 2
     assert "unknown rule id `unknown-keys`. Did you mean `unknown-key`?" in typo.stderr
     assert check("--format", "xml", "tests/data").returncode == 2
+    (tmp_path / "notes.yaml").write_text("title: not a compose file\n")
+    nothing = check(".", cwd=tmp_path)
+    assert nothing.returncode == 2, "a folder without compose files is a wrong path, not a clean result"
+    assert "no compose files in ." in nothing.stderr
     forced = check("--compose", "tests/data/compose/valid/long-syntax")
     assert forced.returncode == 2
     assert "no Compose v2 binary found" in forced.stderr

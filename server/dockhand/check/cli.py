@@ -162,6 +162,12 @@ def _check(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"no such file or folder: {missing[0]}. Pass compose files or folders that exist.")
     run = run_check(paths, extra=_extra_sources(args))
+    if not run.files:  # a wrong path in CI must not pass as "clean"
+        shown = ", ".join(str(p) for p in paths)
+        raise UsageError(
+            f"no compose files in {shown}. Pass compose files or folders holding compose.yaml, "
+            "docker-compose.yml or YAML files with a top-level `services:`."
+        )
     run.findings = [f for f in run.findings if (not select or f.rule in select) and f.rule not in ignore]
     report = _render(run, args, _wants_colour(args))
     if args.output is not None:
