@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tests.check.cli import DATA, REPO, check
@@ -152,3 +153,15 @@ def test_the_console_script_keeps_the_language_server_and_adds_check() -> None:
     )
     assert checked.returncode == 1
     assert "[no-image-or-build]" in checked.stdout
+
+
+def test_control_characters_in_a_file_never_reach_the_terminal(tmp_path: Path) -> None:
+    # a raw ESC is not YAML, but the escape `\\e` in a quoted key puts one into the key, and so into the message
+    (tmp_path / "compose.yaml").write_text('services:\n  web:\n    image: nginx\n    "x\\e[2Jy": 1\n')
+    result = check(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout
+    assert "Unknown key `x\ufffd[2Jy`" in result.stdout
+    junit = check("--format", "junit", ".", cwd=tmp_path).stdout
+    assert "\x1b" not in junit
+    ET.fromstring(junit)  # still well-formed XML

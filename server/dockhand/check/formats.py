@@ -13,6 +13,13 @@ from dockhand.check.catalogue import rule_for
 from dockhand.check.collect import CheckRun, Finding
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "hint": "36"}
+_CONTROLS = {c: "\ufffd" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x09}
+"""A file's bytes must never reach the terminal as control sequences (an escape in a key could repaint it)."""
+
+
+def printable(text: str) -> str:
+    """`text` with control characters replaced, one for one (carets stay aligned)."""
+    return text.translate(_CONTROLS)
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -39,16 +46,17 @@ def render_text(run: CheckRun, root: Path, colour: bool) -> str:
     out: list[str] = []
     for f in run.findings:
         where = paint("1", f"{display_path(f.path, root)}:{f.line}:{f.column}")
-        out.append(f"{where}: {paint(_COLOURS.get(f.severity, '0'), f.severity)}: {f.message} [{f.rule}]")
+        message = printable(f.message)
+        out.append(f"{where}: {paint(_COLOURS.get(f.severity, '0'), f.severity)}: {message} [{f.rule}]")
         if f.source_line:
             gutter = " " * len(str(f.line))
-            source = f.source_line.expandtabs(1)
+            source = printable(f.source_line.expandtabs(1))
             width = (f.end_column - f.column) if f.end_line == f.line else len(source) - f.column + 1
             caret = " " * (f.column - 1) + "^" * max(1, min(width, len(source) - f.column + 1))
             out.append(f" {f.line} | {source}")
             out.append(f" {gutter} | {paint(_COLOURS.get(f.severity, '0'), caret)}")
         for r in f.related:
-            out.append(f"    note: {display_path(r.path, root)}:{r.line}:{r.column}: {r.note}")
+            out.append(f"    note: {display_path(r.path, root)}:{r.line}:{r.column}: {printable(r.note)}")
     counts = summary_counts(run.findings)
     checked = f"{_plural(len(run.files), 'file')} checked"
     if run.findings:
@@ -110,7 +118,7 @@ def render_github(run: CheckRun, root: Path) -> str:
         if f.end_line == f.line:
             props["endColumn"] = str(f.end_column)
         text = ",".join(f"{k}={_escape_property(v)}" for k, v in props.items())
-        lines.append(f"::{_GITHUB_LEVEL.get(f.severity, 'notice')} {text}::{_escape_data(f.message)}")
+        lines.append(f"::{_GITHUB_LEVEL.get(f.severity, 'notice')} {text}::{_escape_data(printable(f.message))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -128,8 +136,9 @@ def render_junit(run: CheckRun, root: Path) -> str:
             ET.SubElement(suite, "testcase", name="dockhand check", classname=name)
         for f in found:
             case = ET.SubElement(suite, "testcase", name=f"{f.rule} at {f.line}:{f.column}", classname=name)
-            failure = ET.SubElement(case, "failure", message=f.message, type=f.severity)
-            failure.text = f"{name}:{f.line}:{f.column}: {f.severity}: {f.message} [{f.rule}]\n{rule_for(f.rule).help}"
+            message = printable(f.message)  # XML 1.0 cannot hold control characters at all
+            failure = ET.SubElement(case, "failure", message=message, type=f.severity)
+            failure.text = f"{name}:{f.line}:{f.column}: {f.severity}: {message} [{f.rule}]\n{rule_for(f.rule).help}"
         total += max(1, len(found))
         failures += len(found)
     suites.set("tests", str(total))
