@@ -1,4 +1,4 @@
-"""`python -m dockhand`: the language server on stdio (or `--tcp HOST:PORT`)."""
+"""`python -m dockhand`: the language server on stdio (or `--tcp HOST:PORT`); `dockhand check PATHS…` lints compose files."""
 
 from __future__ import annotations
 
@@ -12,11 +12,17 @@ from dockhand.errors import DiagnosticError
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["check"]:
+        from dockhand.check.cli import main as check_main  # the linter never loads the language server
+
+        return check_main(args_in[1:])
     parser = argparse.ArgumentParser(prog="dockhand", description="Dockhand language server for Docker Compose.")
     parser.add_argument("--version", action="version", version=f"dockhand {__version__}")
     parser.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (the default)")
     parser.add_argument("--tcp", metavar="HOST:PORT", help="listen for one LSP client on HOST:PORT")
-    args = parser.parse_args(argv)
+    parser.epilog = "Subcommand: `dockhand check [PATHS…]` checks compose files for CI (see `dockhand check -h`)."
+    args = parser.parse_args(args_in)
 
     try:
         settings = Settings.load()

@@ -125,7 +125,7 @@ async def test_non_compose_yaml_is_left_alone(client: LanguageClient, tmp_path: 
 
 async def test_compose_verdict_arrives_for_what_the_rules_do_not_check(client: LanguageClient, tmp_path: Path) -> None:
     """The real `docker compose config` runs in the background on the saved file and its error lands on the key."""
-    text = "services:\n  web:\n    image: nginx\n    mem_limit: lots\n"
+    text = "services:\n  web:\n    image: nginx\n    ulimits:\n      nofile:\n        soft: 1\n"  # no `hard:`
     (tmp_path / "compose.yaml").write_text(text)
     uri = path_uri(tmp_path / "compose.yaml")
     open_doc(client, uri, text)
@@ -135,8 +135,8 @@ async def test_compose_verdict_arrives_for_what_the_rules_do_not_check(client: L
             break
         await asyncio.sleep(0.05)
     (verdict,) = [d for d in client.diagnostics.get(uri) or () if d.code == "compose-config"]
-    assert "invalid size" in verdict.message
-    assert verdict.range.start == types.Position(line=3, character=4)
+    assert "services.web.ulimits.nofile must be a integer or string" in verdict.message
+    assert verdict.range.start == types.Position(line=4, character=6)
 
 
 async def test_override_file_changed_on_disk_is_picked_up(client: LanguageClient, tmp_path: Path) -> None:

@@ -4,8 +4,12 @@ Codes (stable): parse — yaml-syntax, yaml-unreadable, too-large, too-deep, dup
 loader — not-a-mapping, missing-file, include-shape, include-depth, include-conflict, alias-bomb, extends-cycle,
 unset-variable (warning), required-variable, bad-template; structure — unknown-key, wrong-type, bad-value;
 references — undefined-service, undefined-network, undefined-volume, undefined-secret, undefined-config;
-graph — dependency-cycle; runtime clashes — port-clash, duplicate-container-name; health —
-healthcheck-missing (warning); files — missing-path; service shape — no-image-or-build.
+graph — dependency-cycle; runtime clashes — port-clash (a warning: Compose accepts the file, `up` fails), duplicate-container-name; health —
+healthcheck-missing (warning); files — missing-path (a missing build context or Dockerfile is a warning: Compose
+accepts the file and fails only at build time); service shape — no-image-or-build; service values
+(service_rules.py) — platform-not-built, bad-volume-spec, bad-container-name; value formats (value_rules.py) —
+bad-duration, bad-size, bad-port. `# dockhand: ignore[code]` comments
+(suppress.py) hide findings on the next line.
 `docker compose config` findings (truth.py) use code compose-config.
 """
 
@@ -16,7 +20,10 @@ from collections.abc import Iterator
 from dockhand.compose.document import Problem
 from dockhand.compose.graph import cycles, dependency_graph
 from dockhand.compose.model import ComposeProject, PortBinding, Service
+from dockhand.compose.service_rules import check_services
 from dockhand.compose.structure import check_structure
+from dockhand.compose.suppress import without_suppressed
+from dockhand.compose.value_rules import check_values
 
 _IMPLICIT_NETWORKS = {"default", "host", "none", "bridge"}
 
@@ -35,7 +42,9 @@ def check_project(project: ComposeProject) -> list[Problem]:
     problems.extend(_healthcheck_conditions(project))
     problems.extend(_missing_paths(project))
     problems.extend(_image_or_build(project))
-    return _dedupe(problems)
+    problems.extend(check_services(project))
+    problems.extend(check_values(project))
+    return without_suppressed(_dedupe(problems), project.documents)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -138,6 +147,7 @@ def _port_clashes(project: ComposeProject) -> Iterator[Problem]:
                         "will fail to start. Use a different host port.",
                         mine.uri,
                         mine.span,
+                        "warning",  # Compose accepts the file; `up` fails on the second container
                         related=((other.uri, other.span, f"also published by {other_svc.name}"),),
                     )
 
@@ -193,6 +203,7 @@ def _missing_paths(project: ComposeProject) -> Iterator[Problem]:
             f"{what[ref.role]} `{ref.written}` does not exist ({ref.path}). Create it or fix the path.",
             ref.uri,
             ref.span,
+            "error" if ref.role == "env-file" else "warning",
         )
 
 

@@ -130,7 +130,8 @@ def _collect_references(part: ServicePart) -> list[Reference]:
             if item.kind == "scalar":
                 text = item.text() or ""
                 source = text.split(":", 1)[0] if ":" in text else ""
-                if source and not source.startswith(_PATH_PREFIXES):
+                windows_drive = len(source) == 1 and source.isalpha() and text[2:3] in ("\\", "/")  # `C:\data:/d`
+                if source and not source.startswith(_PATH_PREFIXES) and not windows_drive:
                     add("volume", item, "volumes", 0, source)
             elif item.kind == "map" and (item.get("type") is None or item.get("type").text() == "volume"):  # type: ignore[union-attr]
                 src = item.get("source")

@@ -20,6 +20,7 @@ from pygls.uris import to_fs_path
 from dockhand.compose.document import Problem
 from dockhand.compose.index import canonical_uri, is_compose_document
 from dockhand.compose.loader import path_uri
+from dockhand.compose.suppress import without_suppressed
 from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import EDITOR_QUIET_S, DockhandServer
 from dockhand.runtime.compose_truth import ComposeTruth
@@ -146,7 +147,8 @@ class DiagnosticsPublisher:
         out = [to_diagnostic(p) for p in self.server.projects.problems_for(uri)]
         snap = self.server.projects.snapshot_for(uri)
         if snap is not None:
-            out.extend(to_diagnostic(p) for p in self.truth.problems(snap.key) if p.uri == uri)
+            verdict = [p for p in self.truth.problems(snap.key) if p.uri == uri]
+            out.extend(map(to_diagnostic, without_suppressed(verdict, snap.project.documents)))  # as `dockhand check`
         for source in list(self.server.diagnostic_sources):
             try:
                 out.extend(source(uri))
