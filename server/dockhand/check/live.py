@@ -15,7 +15,8 @@ from dockhand.compose.document import Problem, Span
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.nodes import ZERO_SPAN
 from dockhand.runtime.diagnose import diagnose
-from dockhand.runtime.engine import LOG_TAIL, PROJECT, classify_error, container_from_inspect, docker_host
+from dockhand.runtime.engine import LOG_TAIL, classify_error, docker_host
+from dockhand.runtime.inspect import PROJECT, container_from_inspect
 from dockhand.runtime.state import ContainerInfo, EngineStatus, Snapshot, StateStore
 
 
