@@ -62,7 +62,7 @@ def fingerprint(pinned: dict[str, str]) -> str:
 
 
 def pip(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args], check=True)  # noqa: S603
 
 
 def install_pure(pinned: dict[str, str], target: Path) -> None:
@@ -106,7 +106,7 @@ def prune(target: Path) -> None:
 def check(target: Path) -> None:
     """The bundle alone (-I -S: no site-packages) must import the whole server."""
     probe = f"import sys; sys.path.insert(0, {str(target)!r}); import dockhand.lsp.server, dockhand.__main__"
-    subprocess.run([sys.executable, "-I", "-S", "-c", probe], check=True, cwd=target)
+    subprocess.run([sys.executable, "-I", "-S", "-c", probe], check=True, cwd=target)  # noqa: S603
 
 
 def main() -> int:

@@ -86,7 +86,7 @@ export class DockhandClient implements vscode.Disposable {
   async request<T>(method: string, params: object = {}): Promise<Reply<T>> {
     const client = this.client;
     if (!client || client.state !== State.Running) {
-      return { ok: false, reason: 'notRunning', message: this.problem?.message ?? 'The Dockhand server is not running.' };
+      return { ok: false, reason: 'notRunning', message: this.problem ? `${this.problem.message} ${this.problem.fix}` : 'The Dockhand server is not running.' };
     }
     try {
       return { ok: true, value: await client.sendRequest<T>(method, params) };
