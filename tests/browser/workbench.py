@@ -84,6 +84,7 @@ class CodeServer:
         settings: dict[str, Any],
         trust_prompt: bool = False,
         env: dict[str, str] | None = None,
+        install: bool = True,
     ) -> CodeServer:
         """`trust_prompt`: VS Code asks whether to trust the folder (else every folder is trusted). By default the
         server is this venv's dockhand (the sources under test, with the C fast path); a setting given as None is
@@ -99,10 +100,11 @@ class CodeServer:
             (user_data / scope / "settings.json").write_text(json.dumps(all_settings, indent=2))
         node = [shutil.which("node") or "node", str(entry)]
         dirs = ["--extensions-dir", str(extensions), "--user-data-dir", str(user_data)]
-        installed = subprocess.run(
-            [*node, "--install-extension", str(vsix), *dirs], capture_output=True, text=True, env=env
-        )
-        assert installed.returncode == 0 and "successfully installed" in installed.stdout, installed
+        if install:  # False: a second start on the same folders (the extension is already there)
+            installed = subprocess.run(
+                [*node, "--install-extension", str(vsix), *dirs], capture_output=True, text=True, env=env
+            )
+            assert installed.returncode == 0 and "successfully installed" in installed.stdout, installed
         port = free_port()
         config = home / "config.yaml"  # our own, so code-server never writes ~/.config/code-server
         config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
