@@ -37,7 +37,7 @@ def register(server: DockhandServer) -> None:
         logger.info("Dockhand %s ready (workspace trusted: %s)", __version__, ls.trusted)
         if missing := missing_fast_paths():  # once per process: initialized comes once
             logger.info(
-                "YAML is read in pure Python (%s not available here): same results, slower on big files",
+                "YAML is read without C (%s not available here): the same results in Python, slower on big files",
                 " and ".join(missing),
             )
         for hook in ls.on_initialized:
