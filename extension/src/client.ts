@@ -51,7 +51,7 @@ export class DockhandClient implements vscode.Disposable {
     this.log.info(`Starting the Dockhand server with ${server.python} (Python ${server.version}, from the ${server.source}): ${code}`);
     this.sent = this.options();
     const client = createLanguageClient(server, this.log, { ...this.sent, trusted: vscode.workspace.isTrusted }, () =>
-      this.log.info(`First diagnostics ${((Date.now() - this.activatedAt) / 1000).toFixed(2)} s after activation`),
+      this.log.info(`First diagnostics ${this.sinceActivation()} s after activation`),
     );
     for (const method of Object.values(Notifications)) {
       client.onNotification(method, (params: unknown) => this.notificationEmitter.fire({ method, params }));
@@ -60,6 +60,7 @@ export class DockhandClient implements vscode.Disposable {
     this.client = client;
     try {
       await client.start();
+      this.log.info(`Server running ${this.sinceActivation()} s after activation`);
       return true;
     } catch (err) {
       this.problem = { message: `The Dockhand server did not start: ${String(err)}`, fix: 'See Output › Dockhand for its log.' };
@@ -112,6 +113,10 @@ export class DockhandClient implements vscode.Disposable {
     void this.client.sendNotification(DidChangeConfigurationNotification.type, {
       settings: { dockhand: { ...update, trusted: vscode.workspace.isTrusted } },
     });
+  }
+
+  private sinceActivation(): string {
+    return ((Date.now() - this.activatedAt) / 1000).toFixed(2);
   }
 
   private options(): Record<string, unknown> {
