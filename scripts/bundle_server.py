@@ -141,7 +141,7 @@ def prune(target: Path) -> None:
 
 def check(target: Path) -> None:
     """The bundle alone (-I -S: no site-packages) must import the whole server."""
-    probe = f"import sys; sys.path.insert(0, {str(target)!r}); import dockhand.lsp.server, dockhand.__main__, yaml"
+    probe = f"import sys; sys.path.insert(0, {str(target)!r}); import dockhand.lsp.app, dockhand.lsp.server, dockhand.__main__, yaml"
     subprocess.run([sys.executable, "-I", "-S", "-c", probe], check=True, cwd=target)  # noqa: S603
 
 
