@@ -4,7 +4,7 @@ import { ErrorCodes, ResponseError } from 'vscode-languageclient';
 import { DidChangeConfigurationNotification, ExecuteCommandRequest, type LanguageClient, State } from 'vscode-languageclient/node';
 import { createLanguageClient } from './languageClient';
 import { Notifications, type LifecycleTarget } from './protocol';
-import { choosePython, probePython } from './python';
+import { findServer } from './python';
 import { configurationUpdate, explicitOptions, serverOptionKeys } from './settings';
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; reason: 'notRunning' | 'notServed' | 'failed'; message: string };
@@ -21,7 +21,11 @@ export class DockhandClient implements vscode.Disposable {
   state: ClientState = 'stopped';
   problem: { message: string; fix: string } | undefined;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly activatedAt = Date.now(),
+  ) {
     const properties = (context.extension.packageJSON as { contributes: { configuration: { properties: Record<string, unknown> } } })
       .contributes.configuration.properties;
     this.keys = serverOptionKeys(properties);
@@ -29,18 +33,26 @@ export class DockhandClient implements vscode.Disposable {
 
   async start(): Promise<boolean> {
     this.setState('starting');
-    const choice = await choosePython();
-    const verdict = await probePython(choice.command, this.context.extensionPath);
-    if (!verdict.ok) {
-      this.problem = { message: verdict.message, fix: verdict.fix };
-      this.log.error(`${verdict.message} ${verdict.fix}`);
+    // A first start compiles the bundled server's bytecode: say so when it takes more than a second.
+    return withSlowProgress('Dockhand: starting the language server…', () => this.launch());
+  }
+
+  private async launch(): Promise<boolean> {
+    const found = await findServer(this.context);
+    if (!found.ok) {
+      this.problem = { message: found.message, fix: found.fix };
+      this.log.error(`${found.message} ${found.fix}`);
       this.setState('failed');
       return false;
     }
+    const server = found.server;
     this.problem = undefined;
-    this.log.info(`Starting the Dockhand server with ${verdict.python} (Python ${verdict.version}, dockhand ${verdict.dockhandVersion}, from the ${choice.source})`);
+    const code = server.bundled ? `the server bundled with the extension (dockhand ${server.dockhandVersion})` : `dockhand ${server.dockhandVersion} installed there`;
+    this.log.info(`Starting the Dockhand server with ${server.python} (Python ${server.version}, from the ${server.source}): ${code}`);
     this.sent = this.options();
-    const client = createLanguageClient(verdict.python, this.context.extensionPath, this.log, { ...this.sent, trusted: vscode.workspace.isTrusted });
+    const client = createLanguageClient(server, this.log, { ...this.sent, trusted: vscode.workspace.isTrusted }, () =>
+      this.log.info(`First diagnostics ${this.sinceActivation()} s after activation`),
+    );
     for (const method of Object.values(Notifications)) {
       client.onNotification(method, (params: unknown) => this.notificationEmitter.fire({ method, params }));
     }
@@ -48,6 +60,7 @@ export class DockhandClient implements vscode.Disposable {
     this.client = client;
     try {
       await client.start();
+      this.log.info(`Server running ${this.sinceActivation()} s after activation`);
       return true;
     } catch (err) {
       this.problem = { message: `The Dockhand server did not start: ${String(err)}`, fix: 'See Output › Dockhand for its log.' };
@@ -74,7 +87,7 @@ export class DockhandClient implements vscode.Disposable {
   async request<T>(method: string, params: object = {}): Promise<Reply<T>> {
     const client = this.client;
     if (!client || client.state !== State.Running) {
-      return { ok: false, reason: 'notRunning', message: this.problem?.message ?? 'The Dockhand server is not running.' };
+      return { ok: false, reason: 'notRunning', message: this.problem ? `${this.problem.message} ${this.problem.fix}` : 'The Dockhand server is not running.' };
     }
     try {
       return { ok: true, value: await client.sendRequest<T>(method, params) };
@@ -102,6 +115,10 @@ export class DockhandClient implements vscode.Disposable {
     });
   }
 
+  private sinceActivation(): string {
+    return ((Date.now() - this.activatedAt) / 1000).toFixed(2);
+  }
+
   private options(): Record<string, unknown> {
     const config = vscode.workspace.getConfiguration('dockhand');
     return explicitOptions(this.keys, (key) => config.inspect(key));
@@ -117,4 +134,17 @@ export class DockhandClient implements vscode.Disposable {
     this.stateEmitter.dispose();
     this.notificationEmitter.dispose();
   }
+}
+
+/** Run `work`; when it has not finished after `afterMs`, show a progress notification until it does. */
+async function withSlowProgress<T>(title: string, work: () => Promise<T>, afterMs = 1000): Promise<T> {
+  const running = work();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const slow = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), afterMs); });
+  const finishedFirst = await Promise.race([running.then(() => false, () => false), slow]);
+  clearTimeout(timer);
+  if (finishedFirst) {
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => running.catch(() => undefined));
+  }
+  return running;
 }

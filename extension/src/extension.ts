@@ -16,8 +16,10 @@ import { TracesTree } from './views/traces';
 let client: DockhandClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const activatedAt = Date.now();
   const log = vscode.window.createOutputChannel('Dockhand', { log: true });
-  client = new DockhandClient(context, log);
+  log.info(`Dockhand ${String((context.extension.packageJSON as { version?: string }).version)} activating`);
+  client = new DockhandClient(context, log, activatedAt);
   const services = new ServicesTree(client);
   const traces = new TracesTree(client);
   const latency = new LatencyTree(client);
@@ -56,7 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (state === 'failed' && dockhand.problem) void explainFailure(dockhand.problem, log);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('dockhand.server.python')) void dockhand.restart();
+      if (e.affectsConfiguration('dockhand.server')) void dockhand.restart(); // which Python, which copy of the server
       else if (e.affectsConfiguration('dockhand')) dockhand.sendConfiguration();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => dockhand.sendConfiguration()),
@@ -73,7 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
 async function explainFailure(problem: { message: string; fix: string }, log: vscode.LogOutputChannel): Promise<void> {
   const pick = await vscode.window.showErrorMessage(`Dockhand: ${problem.message} ${problem.fix}`, 'Open Settings', 'Show Log');
-  if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'dockhand.server.python');
+  if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'dockhand.server');
   if (pick === 'Show Log') log.show();
 }
 

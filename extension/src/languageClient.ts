@@ -1,6 +1,7 @@
 // The vscode-languageclient instance for `python -m dockhand`: which documents, which log, which process.
 import type * as vscode from 'vscode';
 import { LanguageClient, RevealOutputChannelOn } from 'vscode-languageclient/node';
+import type { ServerCommand } from './python';
 import { pipeLines } from './serverLog';
 
 /** Compose files the server serves, whether VS Code calls them `dockercompose` or plain `yaml`. */
@@ -10,16 +11,16 @@ export const COMPOSE_SELECTOR = [
 ];
 
 export function createLanguageClient(
-  python: string,
-  neutralCwd: string,
+  server: Pick<ServerCommand, 'command' | 'args' | 'cwd'>,
   log: vscode.LogOutputChannel,
   initializationOptions: Record<string, unknown>,
+  onFirstDiagnostics: () => void = () => undefined,
 ): LanguageClient {
+  let diagnosed = false;
   return new LanguageClient(
     'dockhand', // also names the `dockhand.trace.server` setting the client reads
     'Dockhand',
-    // cwd outside the workspace: `python -m` puts the cwd on sys.path and a folder must not shadow dockhand.
-    { command: python, args: ['-m', 'dockhand'], options: { cwd: neutralCwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } } },
+    { command: server.command, args: server.args, options: { cwd: server.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } } },
     {
       documentSelector: COMPOSE_SELECTOR,
       outputChannel: log, // one channel for the server's output and the LSP trace
@@ -27,6 +28,15 @@ export function createLanguageClient(
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       stdioOptions: { stdout: () => undefined, stderr: (input) => pipeLines(input, log) },
       initializationOptions,
+      middleware: {
+        handleDiagnostics: (uri, diagnostics, next) => {
+          if (!diagnosed && diagnostics.length > 0) {
+            diagnosed = true; // once per server start: bench/install_bench.py reads this line
+            onFirstDiagnostics();
+          }
+          next(uri, diagnostics);
+        },
+      },
     },
   );
 }

@@ -2,6 +2,9 @@
 
 export const MIN_PYTHON: readonly [number, number] = [3, 11];
 
+/** Where the server's code comes from: the copy bundled in the extension, or the interpreter's own install. */
+export type ServerSource = { kind: 'bundled'; libs: string } | { kind: 'environment' };
+
 /** Runs under any Python (even 2.x, to say it is too old): prints one JSON line. */
 export const PROBE_SCRIPT = [
   'import json, sys',
@@ -14,17 +17,22 @@ export const PROBE_SCRIPT = [
   'print(json.dumps(info))',
 ].join('\n');
 
+/** The probe for a source: a bundled server is imported from its libs folder, put first as the launcher does. */
+export function probeScript(source: ServerSource): string {
+  return source.kind === 'bundled' ? `import sys; sys.path.insert(0, ${JSON.stringify(source.libs)})\n${PROBE_SCRIPT}` : PROBE_SCRIPT;
+}
+
 export interface ProbeRun { code: number | null; stdout: string; stderr: string; spawnError?: string }
 
 export type Verdict =
   | { ok: true; python: string; version: string; dockhandVersion: string }
   | { ok: false; message: string; fix: string };
 
-const SETTING_FIX =
-  'Set "dockhand.server.python" to a Python ≥ 3.11 that has Dockhand installed — in the Dockhand repository, ' +
-  'run scripts/setup and use its .venv/bin/python.';
+export const SETTING_FIX =
+  'Install Python 3.11 or newer (as python3 on the PATH, e.g. "sudo apt install python3" or python.org), ' +
+  'or set "dockhand.server.python" to the path of one.';
 
-export function judgeProbe(python: string, run: ProbeRun): Verdict {
+export function judgeProbe(python: string, run: ProbeRun, source: ServerSource = { kind: 'environment' }): Verdict {
   if (run.spawnError) {
     return { ok: false, message: `Cannot run the Python interpreter "${python}" (${run.spawnError}).`, fix: SETTING_FIX };
   }
@@ -42,12 +50,31 @@ export function judgeProbe(python: string, run: ProbeRun): Verdict {
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     return { ok: false, message: `Python ${version} at ${where} is too old: Dockhand needs Python ≥ 3.11.`, fix: SETTING_FIX };
   }
+  if (info.dockhand === undefined && source.kind === 'bundled') {
+    return {
+      ok: false,
+      message: `The Dockhand server bundled with the extension does not import under ${where} (${info.error ?? 'unknown error'}).`,
+      fix: 'Reinstall the Dockhand extension, or set "dockhand.server.importStrategy" to "fromEnvironment" and install Dockhand into that Python ("python3 -m pip install dockhand").',
+    };
+  }
   if (info.dockhand === undefined) {
     return {
       ok: false,
       message: `The dockhand package is not importable from ${where} (${info.error ?? 'unknown error'}).`,
-      fix: `Install it there with "${where} -m pip install -e <path of the Dockhand repository>", or: ${SETTING_FIX}`,
+      fix: `Install it there ("${where} -m pip install dockhand", or "-m pip install -e" a clone of Dockhand), or set "dockhand.server.importStrategy" to "useBundled" to run the server the extension brings.`,
     };
   }
   return { ok: true, python: where, version, dockhandVersion: info.dockhand };
+}
+
+/**
+ * One message for a search over several interpreters that found none able to run the server: the most telling
+ * failure (an interpreter that runs but is too old beats "not found"), with the fix.
+ */
+export function noUsablePython(tried: { python: string; verdict: Verdict }[]): { message: string; fix: string } {
+  const failures = tried.flatMap(({ python, verdict }) => (verdict.ok ? [] : [{ python, message: verdict.message, fix: verdict.fix }]));
+  const found = failures.find((f) => !/^Cannot run the Python interpreter/.test(f.message));
+  if (found) return { message: found.message, fix: found.fix };
+  const names = tried.map((t) => t.python).join(', ');
+  return { message: `Dockhand needs Python 3.11 or newer to run its server, and none was found (tried ${names}).`, fix: SETTING_FIX };
 }

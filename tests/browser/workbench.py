@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -80,28 +81,44 @@ class CodeServer:
 
     @classmethod
     def start(
-        cls, entry: Path, vsix: Path, home: Path, settings: dict[str, Any], trust_prompt: bool = False
+        cls,
+        entry: Path,
+        vsix: Path,
+        home: Path,
+        settings: dict[str, Any],
+        trust_prompt: bool = False,
+        env: dict[str, str] | None = None,
+        install: bool = True,
     ) -> CodeServer:
-        """`trust_prompt`: VS Code asks whether to trust the folder (else every folder is trusted)."""
+        """`trust_prompt`: VS Code asks whether to trust the folder (else every folder is trusted). By default the
+        server is this venv's dockhand (the sources under test, with the C fast path); a setting given as None is
+        left unset, and `env` replaces the environment of code-server (and so of the extension and its server)."""
         extensions, user_data = home / "extensions", home / "user-data"
-        all_settings = {**BASE_SETTINGS, "dockhand.server.python": sys.executable, **settings}
+        dev_server = {"dockhand.server.python": sys.executable, "dockhand.server.importStrategy": "fromEnvironment"}
+        all_settings = {**BASE_SETTINGS, **dev_server, **settings}
+        all_settings = {key: value for key, value in all_settings.items() if value is not None}
         all_settings["security.workspace.trust.enabled"] = trust_prompt
         # code-server is VS Code's remote side: machine-scoped settings are read from Machine/, the rest from User/.
         for scope in ("User", "Machine"):
             (user_data / scope).mkdir(parents=True, exist_ok=True)
             (user_data / scope / "settings.json").write_text(json.dumps(all_settings, indent=2))
-        node = ["node", str(entry)]
+        node = [shutil.which("node") or "node", str(entry)]
         dirs = ["--extensions-dir", str(extensions), "--user-data-dir", str(user_data)]
-        installed = subprocess.run([*node, "--install-extension", str(vsix), *dirs], capture_output=True, text=True)
-        assert installed.returncode == 0 and "successfully installed" in installed.stdout, installed
+        if install:  # False: a second start on the same folders (the extension is already there)
+            installed = subprocess.run(
+                [*node, "--install-extension", str(vsix), *dirs], capture_output=True, text=True, env=env
+            )
+            assert installed.returncode == 0 and "successfully installed" in installed.stdout, installed
         port = free_port()
         config = home / "config.yaml"  # our own, so code-server never writes ~/.config/code-server
         config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
         argv = [*node, "--config", str(config), "--disable-telemetry", "--disable-update-check"]
         argv += [*([] if trust_prompt else ["--disable-workspace-trust"]), "--disable-getting-started-override", *dirs]
+        if env is not None:  # exactly this environment: VS Code reads no PATH from a login shell when VSCODE_CLI=1
+            env = {**env, "VSCODE_CLI": "1"}
         log = (home / "code-server.log").open("wb")
         # Its own session, so the teardown can end code-server, its extension host and the Dockhand server at once.
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         server = cls(f"http://127.0.0.1:{port}", home, process)
         wait_until(server.answers, 60, "code-server to answer")
         return server

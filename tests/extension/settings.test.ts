@@ -16,7 +16,7 @@ test('every dockhand.* setting except the client-only ones is a server option', 
   assert.ok(keys.includes('traceProvider'));
   assert.ok(keys.includes('otlpPort'));
   assert.ok(!keys.some((k) => k.startsWith('server.') || k.startsWith('trace.')));
-  assert.equal(keys.length, Object.keys(properties).length - 2); // server.python and trace.server
+  assert.equal(keys.length, Object.keys(properties).length - 3); // server.python, server.importStrategy, trace.server
 });
 
 test('only values a person set are sent, the most specific scope winning', () => {

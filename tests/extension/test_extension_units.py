@@ -66,7 +66,7 @@ def test_every_server_option_is_a_setting_with_the_same_default_and_limits() -> 
         assert prop.get("minimum") == field.metadata["minimum"], key
         assert tuple(prop.get("enum", ())) == field.metadata["choices"], key
     server_keys = {f"dockhand.{_camel(f.name)}" for f in dataclasses.fields(Settings)}
-    client_only = {"dockhand.server.python", "dockhand.trace.server"}
+    client_only = {"dockhand.server.python", "dockhand.server.importStrategy", "dockhand.trace.server"}
     assert set(properties) - server_keys == client_only, "a setting the server does not know would be sent for nothing"
 
 

@@ -36,12 +36,22 @@ from dockhand.compose.nodes import (
     Span,
     compose_fast,
     composing,
+    fast_materialize,
 )
 
 try:  # libyaml composes ~8x faster than the pure-Python loader; both give the same node marks
     from yaml import CBaseLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import BaseLoader as _BaseLoader  # type: ignore[assignment]
+
+
+def missing_fast_paths() -> list[str]:
+    """The C parts of YAML reading this process runs without: each has a pure-Python twin giving the same nodes
+    (slower on large files). Absent where no compiler or libyaml was at hand, e.g. in the extension's bundle."""
+    missing = [] if fast_materialize is not None else ["dockhand.compose._fastcompose"]
+    if not getattr(yaml, "__with_libyaml__", False):
+        missing.append("PyYAML's libyaml loader")
+    return missing
 
 
 class _Loader(_BaseLoader):

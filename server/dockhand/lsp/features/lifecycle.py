@@ -10,6 +10,7 @@ from typing import Any
 from lsprotocol import types
 
 from dockhand import __version__
+from dockhand.compose.document import missing_fast_paths
 from dockhand.errors import DiagnosticError
 from dockhand.log import ClientLogHandler
 from dockhand.lsp.server import DockhandServer
@@ -34,6 +35,11 @@ def register(server: DockhandServer) -> None:
         if not any(isinstance(h, ClientLogHandler) for h in dockhand_logger.handlers):
             dockhand_logger.addHandler(ClientLogHandler(ls.log_to_client, asyncio.get_running_loop()))
         logger.info("Dockhand %s ready (workspace trusted: %s)", __version__, ls.trusted)
+        if missing := missing_fast_paths():  # once per process: initialized comes once
+            logger.info(
+                "YAML is read without C (%s not available here): the same results in Python, slower on big files",
+                " and ".join(missing),
+            )
         for hook in ls.on_initialized:
             hook()
 
