@@ -49,7 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
       if (method === Notifications.engineStatus) {
         const engine = params as EngineStatus;
-        status.showEngine(engine.state === 'down' ? 'down' : 'up', engine.error);
+        status.showEngine(engine.state === 'down' ? 'down' : 'up', engine.error, engine);
         void Promise.all([services.refresh(), graph.refresh()]);
       }
     }),

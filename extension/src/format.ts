@@ -1,6 +1,6 @@
 // Pure presentation helpers shared by the trees and the status bar (no VS Code import: unit-tested in node).
 import { resourceSummary } from './resourceFormat';
-import type { ProjectInfo, ServiceInfo, ServicesResult } from './protocol';
+import type { EngineStatus, ProjectInfo, ServiceInfo, ServicesResult } from './protocol';
 
 export interface Icon { id: string; color?: string }
 
@@ -84,11 +84,20 @@ export function healthCount(result: ServicesResult, workspaceFolders: string[] =
 /** Status bar text and whether it signals a problem. */
 export function statusSummary(result: ServicesResult | undefined, workspaceFolders: string[] = []): { text: string; problem: boolean } {
   if (!result) return { text: '$(sync~spin) Dockhand', problem: false };
-  if (result.engine.state === 'down') return { text: '$(error) Docker down', problem: true };
+  // A remote engine (ssh/tcp context) is named in the status bar: the state shown is that machine's.
+  const where = result.engine.remote ? `$(remote) ${result.engine.context && result.engine.context !== 'default' ? result.engine.context : result.engine.address} · ` : '';
+  if (result.engine.state === 'down') return { text: `${where}$(error) Docker down`, problem: true };
   const { healthy, total } = healthCount(result, workspaceFolders);
-  if (total === 0) return { text: '$(circle-outline) not running', problem: false };
+  if (total === 0) return { text: `${where}$(circle-outline) not running`, problem: false };
   const problem = healthy < total;
-  return { text: `${problem ? '$(warning)' : '$(pass)'} ${healthy}/${total} healthy`, problem };
+  return { text: `${where}${problem ? '$(warning)' : '$(pass)'} ${healthy}/${total} healthy`, problem };
+}
+
+/** The status bar tooltip's engine line: which engine and how it was chosen. */
+export function engineLine(engine: EngineStatus | undefined): string {
+  if (!engine?.host) return '';
+  const named = engine.context && engine.context !== 'default' ? `context \`${engine.context}\` → ` : '';
+  return `Docker Engine: ${named}\`${engine.host}\`${engine.version ? ` (${engine.version})` : ''}`;
 }
 
 export function formatMs(ms: number): string {

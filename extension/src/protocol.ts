@@ -31,7 +31,11 @@ export interface LifecycleTarget { project: string; service?: string; uri?: stri
 
 export interface Remediable { message: string; remediation: string }
 
-export interface EngineStatus { state: 'up' | 'down' | 'unknown'; version?: string; error?: Remediable }
+export interface EngineStatus {
+  state: 'up' | 'down' | 'unknown'; version?: string; error?: Remediable;
+  /** Which engine (runtime/contexts): its address, Docker context, and whether it is on another machine. */
+  host?: string; context?: string; remote?: boolean; address?: string;
+}
 
 export interface Position { line: number; character: number }
 export interface Range { start: Position; end: Position }

@@ -1,8 +1,8 @@
 // Status bar item: engine state and stack health (`5/6 healthy`); a click focuses Services or shows the fix.
 import * as vscode from 'vscode';
 import type { ClientState, DockhandClient } from './client';
-import { statusSummary } from './format';
-import type { Remediable, ServicesResult } from './protocol';
+import { engineLine, statusSummary } from './format';
+import type { EngineStatus, Remediable, ServicesResult } from './protocol';
 
 export const STATUS_CLICK = 'dockhand.status.click';
 
@@ -30,9 +30,9 @@ export class DockhandStatus implements vscode.Disposable {
   }
 
   /** dockhand/engineStatus arrives before the next services snapshot: show it at once. */
-  showEngine(state: 'up' | 'down', error?: Remediable): void {
+  showEngine(state: 'up' | 'down', error?: Remediable, engine?: EngineStatus): void {
     this.engineError = state === 'down' ? error : undefined;
-    if (this.services) this.services = { ...this.services, engine: { state, error } };
+    if (this.services) this.services = { ...this.services, engine: { ...this.services.engine, ...engine, state, error } };
     this.render(this.client.state);
   }
 
@@ -53,7 +53,9 @@ export class DockhandStatus implements vscode.Disposable {
       this.item.text = this.services ? statusSummary(this.services, folders()).text : '$(server-process) Dockhand';
     }
     const unhealthy = this.services !== undefined && statusSummary(this.services, folders()).problem;
-    const md = new vscode.MarkdownString(problem ? `**${problem.message}**\n\n${problem.remediation}` : 'Dockhand: click to show Services');
+    const engine = engineLine(this.services?.engine);
+    const body = problem ? `**${problem.message}**\n\n${problem.remediation}` : 'Dockhand: click to show Services';
+    const md = new vscode.MarkdownString(engine ? `${body}\n\n${engine}` : body);
     this.item.tooltip = md;
     this.item.backgroundColor = problem
       ? new vscode.ThemeColor('statusBarItem.errorBackground')

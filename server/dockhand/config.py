@@ -29,6 +29,7 @@ class Settings:
     diagnostics_debounce_ms: int = _opt(120, "Quiet time after an edit before diagnostics are computed.", minimum=0)
     max_document_bytes: int = _opt(5_000_000, "Compose documents larger than this are not parsed.", minimum=1)
     compose_binary: str = _opt("", "Path of the Compose v2 binary; empty means find `docker compose`.")
+    docker_context: str = _opt("", "Docker context to use (like `docker --context`); empty = the CLI's choice.")
     compose_config_ttl_s: float = _opt(30.0, "How long a `docker compose config` result is reused.", minimum=0)
     compose_config_timeout_s: float = _opt(20.0, "Time limit for one `docker compose config` run.", minimum=1)
     code_lens: bool = _opt(True, "Show state-aware code lenses above services.")

@@ -57,7 +57,10 @@ def live_card(
     lines = [f"**Live** · project `{project}` · {headline(s)}"]
     engine = snapshot.engine
     if engine.state == "down" and engine.error is not None:
-        lines.append(f"- ⚠ {engine.error.message} — {engine.error.remediation} (state as of {clock(engine.since)})")
+        lines.append(
+            f"- ⚠ {engine.error.message} — {engine.error.remediation}"
+            f" (stale: state as of {clock(engine.since)}, {duration(now - engine.since)} old)"
+        )
     c = s.primary
     if c is not None:
         if c.running and c.started_at:

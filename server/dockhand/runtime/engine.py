@@ -22,11 +22,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import docker.errors
-from docker.utils import kwargs_from_env
 
 import docker
 from dockhand.errors import DiagnosticError, docker_permission_denied, docker_unreachable
 from dockhand.observe import metrics
+from dockhand.runtime import contexts
 from dockhand.runtime.event_batch import ContainerPlan, derive, plan_batch
 from dockhand.runtime.inspect import PROJECT, container_from_inspect
 from dockhand.runtime.ports import bind_failure, describe_holders
@@ -54,11 +54,15 @@ RECHECK_CREATED_S = (1.5, 5.0)
 sends no event, only the container's `State.Error` tells."""
 RECHECK_STARTING_S = 3.0
 """While a healthcheck is `starting` its probes send no event: the probe log is read again this often."""
+REMOTE_TIMEOUT_S = 5
+"""A remote engine's request limit: a cut link is noticed (and hovers marked stale) within about this."""
+HEARTBEAT_S = 3.0
+"""A quiet remote event stream is checked this often: a dropped link sends no error, it just goes silent."""
 
 
 def docker_host() -> str:
-    """The engine address the SDK will use (DOCKER_HOST or the default socket)."""
-    return str(kwargs_from_env().get("base_url") or "unix:///var/run/docker.sock")
+    """The engine address the SDK will use (the active context's: runtime/contexts)."""
+    return contexts.active().host
 
 
 def classify_error(exc: BaseException, host: str) -> DiagnosticError:
@@ -123,7 +127,12 @@ class EngineWatcher:
         """Containers seen `created`: when to inspect them again (monotonic times)."""
         self._image_env: dict[str, frozenset[str]] = {}
         """Containers sent SIGTERM (a stop in progress): their coming exit is on purpose, not a crash."""
-        self.host = docker_host()
+        self.target = contexts.active()
+        self.host = self.target.host
+        self._contact = time.time()
+        """When the engine last answered (what a kept snapshot's age counts from)."""
+        self._last_event_s: int | None = None
+        """The newest event's time: a reconnect asks for events `since` then, so none that came meanwhile is lost."""
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="dockhand-engine", daemon=True)
@@ -146,11 +155,13 @@ class EngineWatcher:
         while not self._stop.is_set():
             client: docker.DockerClient | None = None
             try:
-                client = docker.from_env(timeout=15)
+                client = contexts.engine_client(timeout=REMOTE_TIMEOUT_S if self.target.remote else 15)
                 version = str(client.version().get("Version", ""))
-                # Open the event stream before listing, so nothing that happens in between is lost.
+                # Open the event stream before listing, so nothing that happens in between is lost; after an
+                # outage, from the last event seen (the engine replays what came while the link was down).
                 self._stream = client.api.events(
                     decode=True,
+                    since=self._last_event_s,
                     filters={"type": ["container"], "label": [PROJECT], "event": list(WATCHED_EVENTS)},
                 )
                 inbox = _Inbox()
@@ -161,11 +172,16 @@ class EngineWatcher:
                 if reported is not None:
                     logger.info("Docker Engine at %s is back", self.host)
                 reported, delay = None, 0.1
+                heard = time.monotonic()
                 while not self._stop.is_set():
                     batch = inbox.take(timeout=0.5)  # raises once the stream has ended
                     if batch:
+                        heard, self._contact = time.monotonic(), time.time()
                         self._apply(client, batch)
                         metrics.DOCKER_EVENT_BACKLOG.dec(len(batch))
+                    elif self.target.remote and time.monotonic() - heard > HEARTBEAT_S:
+                        client.ping()  # raises (after REMOTE_TIMEOUT_S) when the link is gone
+                        heard, self._contact = time.monotonic(), time.time()
                     if self._recheck:
                         self._recheck_created(client)
             except Exception as exc:  # any failure means: the engine is away; report once, retry
@@ -175,7 +191,8 @@ class EngineWatcher:
                 if error != reported:
                     logger.warning("%s — %s", error.message, error.remediation, extra={"cause": repr(exc)})
                     reported = error
-                self._post(self._store.set_engine, EngineStatus("down", self.host, "", error, time.time()))
+                # `since` is the last contact, not this attempt: the snapshot kept is that old.
+                self._post(self._store.set_engine, EngineStatus("down", self.host, "", error, self._contact))
             finally:
                 self._stream = None
                 metrics.DOCKER_EVENT_BACKLOG.set(0)  # what was queued is covered by the next resync
@@ -193,6 +210,7 @@ class EngineWatcher:
             with contextlib.suppress(docker.errors.NotFound):  # removed between list and inspect
                 found.append(self._inspect(client, summary["Id"], with_logs=crashed))
         self._known = {c.id: c for c in found}
+        self._contact = time.time()
         logger.info("Docker Engine %s at %s: %d compose containers", version, self.host, len(found))
         self._post(self._store.replace_all, found, EngineStatus("up", self.host, version, None, time.time()))
 
@@ -268,6 +286,9 @@ class EngineWatcher:
 
     def _apply(self, client: docker.DockerClient, batch: list[Mapping[str, Any]]) -> None:
         """Apply a batch of events: one plan per container, at most one inspect (or one log read) each."""
+        newest = max((int(e.get("time") or 0) for e in batch), default=0)
+        if newest:
+            self._last_event_s = max(newest, self._last_event_s or 0)
         for plan in plan_batch(batch, self._terminating).values():
             self._apply_plan(client, plan)
         metrics.DOCKER_EVENTS.labels(type="container").inc(len(batch))

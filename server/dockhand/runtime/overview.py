@@ -10,6 +10,7 @@ from typing import Any
 from dockhand.compose.document import Span
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.uris import from_fs_path, to_fs_path
+from dockhand.runtime import contexts
 from dockhand.runtime.resources import ResourceBook
 from dockhand.runtime.state import ContainerInfo, Snapshot
 from dockhand.runtime.summary import summarize
@@ -44,7 +45,7 @@ def services_payload(
     the resource samples)."""
     now = time.time() if now is None else now
     engine = snapshot.engine
-    engine_json: dict[str, Any] = {"state": engine.state}
+    engine_json: dict[str, Any] = {"state": engine.state, **contexts.describe_payload()}
     if engine.version:
         engine_json["version"] = engine.version
     if engine.error is not None:

@@ -236,6 +236,6 @@ class Telemetry:
 
 
 def _docker_client() -> Any:
-    import docker
+    from dockhand.runtime import contexts  # local: the telemetry side needs the engine only to follow logs
 
-    return docker.from_env(timeout=30)
+    return contexts.engine_client(timeout=30)

@@ -24,6 +24,7 @@ from dockhand.lsp import protocol
 from dockhand.lsp.convert import to_range
 from dockhand.lsp.server import DockhandServer
 from dockhand.observe import metrics
+from dockhand.runtime import contexts
 from dockhand.runtime.compose_cli import ComposeCli, find_compose
 from dockhand.runtime.diagnose import diagnose
 from dockhand.runtime.discovery import ProjectWatcher, match_project, normalize_project_name
@@ -102,6 +103,14 @@ class LiveRuntime:
         if self.diagnostics not in self.server.diagnostic_sources:
             self.server.diagnostic_sources.append(self.diagnostics)
         self.store.subscribe(self._on_change)
+        try:  # the engine's address, from the setting, DOCKER_HOST / DOCKER_CONTEXT or the current context
+            contexts.activate(contexts.resolve(self.server.settings.docker_context))
+        except DiagnosticError as err:  # a named context that is not there: say so, keep the local engine
+            logger.warning("%s — %s", err.message, err.remediation)
+            self.server.window_show_message(
+                types.ShowMessageParams(types.MessageType.Warning, f"{err.message}. {err.remediation}")
+            )
+            contexts.activate(contexts.EngineTarget(source="fallback"))
         self.engine = EngineWatcher(self.store, loop)
         self.engine.start()
         self.projects = ProjectWatcher(
@@ -289,7 +298,7 @@ class LiveRuntime:
 
     def _announce(self, snapshot: Snapshot) -> None:
         engine = snapshot.engine
-        payload: dict[str, Any] = {"state": engine.state}
+        payload: dict[str, Any] = {"state": engine.state, **contexts.describe_payload()}
         if engine.error is not None:
             payload["error"] = {"message": engine.error.message, "remediation": engine.error.remediation}
         self.server.protocol.notify(protocol.ENGINE_STATUS, payload)
