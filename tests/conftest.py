@@ -20,7 +20,7 @@ PROJECT_LABEL = "com.docker.compose.project"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/docker" in str(item.path) or "tests/faults" in str(item.path):
+        if any(layer in str(item.path) for layer in ("tests/docker", "tests/faults", "tests/swarm")):
             item.add_marker(pytest.mark.docker)
     # Fast layers first, the real browser last: a broken basic layer fails the run in minutes, not after Chromium.
     items.sort(key=lambda item: "tests/browser" in str(item.path))

@@ -37,6 +37,17 @@ def docker_unreachable(host: str, detail: str = "") -> DiagnosticError:
     )
 
 
+def docker_remote_unreachable(host: str, detail: str = "") -> DiagnosticError:
+    """A remote engine (ssh:// or tcp:// context) does not answer: the link or the far side is down."""
+    suffix = f" ({detail})" if detail else ""
+    return DiagnosticError(
+        f"Docker Engine is not reachable at {host}{suffix}",
+        f"Check the link and the engine (`docker -H {host} info`); Dockhand reconnects by itself and shows the "
+        "last known state, marked stale, meanwhile.",
+        "docker-unreachable",
+    )
+
+
 def docker_permission_denied(host: str) -> DiagnosticError:
     """The socket exists but this user may not use it."""
     return DiagnosticError(

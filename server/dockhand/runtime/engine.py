@@ -20,11 +20,12 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import docker.errors
 
 import docker
-from dockhand.errors import DiagnosticError, docker_permission_denied, docker_unreachable
+from dockhand.errors import DiagnosticError, docker_permission_denied, docker_remote_unreachable, docker_unreachable
 from dockhand.observe import metrics
 from dockhand.runtime import contexts
 from dockhand.runtime.event_batch import ContainerPlan, derive, plan_batch
@@ -73,6 +74,10 @@ def classify_error(exc: BaseException, host: str) -> DiagnosticError:
     detail = "no such socket" if "FileNotFoundError" in text or "No such file" in text else ""
     if not detail and ("Connection refused" in text or "ConnectionRefused" in text):
         detail = "connection refused"
+    if not detail and isinstance(exc, TimeoutError):
+        detail = "no answer"
+    if urlsplit(host).scheme in ("ssh", "tcp", "http", "https"):
+        return docker_remote_unreachable(host, detail)
     return docker_unreachable(host, detail)
 
 
@@ -156,7 +161,7 @@ class EngineWatcher:
             client: docker.DockerClient | None = None
             try:
                 client = contexts.engine_client(timeout=REMOTE_TIMEOUT_S if self.target.remote else 15)
-                version = str(client.version().get("Version", ""))
+                version = str(self._within(client.version).get("Version", ""))
                 # Open the event stream before listing, so nothing that happens in between is lost; after an
                 # outage, from the last event seen (the engine replays what came while the link was down).
                 self._stream = client.api.events(
@@ -180,7 +185,7 @@ class EngineWatcher:
                         self._apply(client, batch)
                         metrics.DOCKER_EVENT_BACKLOG.dec(len(batch))
                     elif self.target.remote and time.monotonic() - heard > HEARTBEAT_S:
-                        client.ping()  # raises (after REMOTE_TIMEOUT_S) when the link is gone
+                        self._within(client.ping)  # raises when the link is gone
                         heard, self._contact = time.monotonic(), time.time()
                     if self._recheck:
                         self._recheck_created(client)
@@ -201,6 +206,31 @@ class EngineWatcher:
                         client.close()
             self._stop.wait(delay)
             delay = min(delay * 2, MAX_BACKOFF_S)
+
+    def _within(self, call: Any) -> Any:
+        """`call()` with a deadline on a remote engine: the SDK's ssh transport reads the ssh process's pipe without
+        any timeout, so a cut link would hang the watcher for good. The caller's `client.close()` then ends the ssh
+        process, which frees the thread left waiting."""
+        if not self.target.remote:
+            return call()
+        result: list[Any] = []
+        failure: list[BaseException] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                result.append(call())
+            except BaseException as exc:  # handed to the watcher thread below
+                failure.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="dockhand-engine-call", daemon=True).start()
+        if not done.wait(REMOTE_TIMEOUT_S):
+            raise TimeoutError(f"no answer from {self.host} within {REMOTE_TIMEOUT_S} s")
+        if failure:
+            raise failure[0]
+        return result[0]
 
     def _resync(self, client: docker.DockerClient, version: str) -> None:
         found: list[ContainerInfo] = []
