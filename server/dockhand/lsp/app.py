@@ -21,6 +21,7 @@ from dockhand.lsp.features import (
     references,
     rename,
     services,
+    swarm,
     symbols,
     telemetry,
 )
@@ -31,6 +32,6 @@ def create_server(settings: Settings | None = None) -> DockhandServer:
     """Build the server and register every feature."""
     server = DockhandServer(settings or Settings.load())
     editor = (hover, live_hover, definition, references, completion, document_links, symbols, rename)
-    for feature in (lifecycle, diagnostics, live, codelens, commands, services, telemetry, graph, *editor):
+    for feature in (lifecycle, diagnostics, live, swarm, codelens, commands, services, telemetry, graph, *editor):
         feature.register(server)
     return server

@@ -83,6 +83,8 @@ class DockhandServer(LanguageServer):
         """Compose project snapshots by document (dockhand.compose.index); handlers only read it."""
         self.diagnostic_sources: list[Callable[[str], list[types.Diagnostic]]] = []
         """Extra diagnostics per uri (e.g. runtime findings); published with the static ones."""
+        self.lens_sources: list[Callable[[str], list[types.CodeLens]]] = []
+        """Extra code lenses per uri (e.g. Swarm stack actions); served with the live ones by features/codelens.py."""
         self.republish: Callable[[Iterable[str]], None] = lambda uris: None
         """Re-publish the diagnostics of these uris (set by features/diagnostics.py)."""
         self.last_analysis = 0.0

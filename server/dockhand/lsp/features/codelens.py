@@ -77,5 +77,9 @@ def register(server: DockhandServer) -> None:
     def on_code_lens(ls: DockhandServer, params: types.CodeLensParams) -> list[types.CodeLens]:
         if not ls.settings.code_lens or ls.live is None:
             return []
-        view = ls.live.view(params.text_document.uri)
-        return document_lenses(ls.live.store.snapshot, view) if view is not None else []
+        uri = params.text_document.uri
+        view = ls.live.view(uri)
+        found = document_lenses(ls.live.store.snapshot, view) if view is not None else []
+        for source in ls.lens_sources:
+            found += source(uri)
+        return found

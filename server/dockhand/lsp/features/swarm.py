@@ -1,0 +1,216 @@
+"""Swarm stacks in the editor: diagnostics on a stack service's line (failing tasks, unplaceable tasks, a paused or
+rolled-back update, keys `docker stack deploy` ignores), the hover's Swarm section (mode, replicas, tasks with node,
+state and error), lenses (Deploy stack, Remove stack; per service Scale -1/+1 and Restart) and their commands.
+
+Reads the SwarmWatcher's snapshot only (runtime/swarm_watch), so it answers at once; commands run real `docker`
+argv lists against the same engine (runtime/contexts exported DOCKER_HOST) and only in a trusted workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from dockhand.compose.nodes import Node
+from dockhand.errors import DiagnosticError
+from dockhand.lsp.features.commands import untrusted
+from dockhand.lsp.features.hover import HoverContext, add_hover_section
+from dockhand.lsp.features.live import DocumentView
+from dockhand.lsp.server import DockhandServer
+from dockhand.runtime import swarm
+from dockhand.runtime.swarm_watch import SwarmWatcher
+
+logger = logging.getLogger("dockhand.swarm")
+
+SOURCE = "dockhand (swarm)"
+CMD_DEPLOY = "dockhand.stack.deploy"
+CMD_REMOVE = "dockhand.stack.remove"
+CMD_SCALE = "dockhand.stack.scale"
+CMD_RESTART = "dockhand.stack.restart"
+_SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning}
+
+
+def service_keys(node: Node | None, depth: int = 0) -> set[str]:
+    """A service's keys, with those merged in by `<<: *anchor` (the example stack takes `build` that way)."""
+    if node is None or not node.is_map or depth > 8:
+        return set()
+    keys: set[str] = set()
+    for key, _, value in node.entries():
+        if key == "<<":
+            for merged in value.children if value.is_seq else (value,):
+                keys |= service_keys(merged, depth + 1)
+        else:
+            keys.add(key)
+    return keys
+
+
+class SwarmFeature:
+    """The snapshot of the stacks and what the editor derives from it."""
+
+    def __init__(self, server: DockhandServer) -> None:
+        self.server = server
+        self.watcher: SwarmWatcher | None = None
+        self.snapshot = swarm.SwarmSnapshot()
+
+    def start(self) -> None:
+        self.watcher = SwarmWatcher(asyncio.get_running_loop(), self._changed)
+        self.watcher.start()
+
+    def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+
+    def _changed(self, snapshot: swarm.SwarmSnapshot) -> None:
+        self.snapshot = snapshot
+        self.server.republish(self.server.projects.open_uris())
+        live = self.server.live
+        if live is not None:
+            live._refresh_lenses()  # the live runtime owns the refresh's rate limit
+
+    # --- Matching ----------------------------------------------------------------------------------------
+    def _view(self, uri: str) -> DocumentView | None:
+        live = self.server.live
+        return live.view(uri) if live is not None else None
+
+    def stack_of(self, view: DocumentView) -> str | None:
+        return self.snapshot.match(view.project, view.services)
+
+    # --- Diagnostics -------------------------------------------------------------------------------------
+    def diagnostics(self, uri: str) -> list[types.Diagnostic]:
+        view = self._view(uri)
+        stack = self.stack_of(view) if view is not None else None
+        if view is None or stack is None:
+            return []
+        findings: list[swarm.SwarmFinding] = []
+        doc = self.server.projects.document(uri)
+        services_node = doc.root.get("services") if doc is not None and doc.root is not None else None
+        for name in view.services:
+            deployed = self.snapshot.stacks[stack].get(name)
+            if deployed is not None:
+                findings += swarm.service_findings(deployed)
+            keys = service_keys(services_node.get(name) if services_node is not None else None)
+            findings += swarm.ignored_key_findings(name, sorted(keys))
+        return [
+            types.Diagnostic(view.services[f.service], f.message, _SEVERITY[f.severity], code=f.code, source=SOURCE)
+            for f in findings
+            if f.service in view.services
+        ]
+
+    # --- Hover -------------------------------------------------------------------------------------------
+    def hover(self, context: HoverContext) -> str | None:
+        if context.target.kind != "service":
+            return None
+        view = self._view(context.uri)
+        stack = self.stack_of(view) if view is not None else None
+        service = self.snapshot.stacks[stack].get(context.target.name) if stack is not None else None
+        return "\n".join(swarm.card_lines(service)) if service is not None else None
+
+    # --- Lenses ------------------------------------------------------------------------------------------
+    def lenses(self, uri: str) -> list[types.CodeLens]:
+        view = self._view(uri)
+        if view is None or not self.snapshot.manager or view.services_key is None:
+            return []
+        stack = self.stack_of(view)
+        trusted = self.server.trusted  # actions only where the workspace is trusted; the state is shown anyway
+        args: dict[str, Any] = {"uri": uri, "stack": stack or view.project}
+        top = view.services_key
+        lenses = [_lens(top, f"⇪ Deploy stack {args['stack']}", CMD_DEPLOY, args)] if trusted else []
+        if stack is None:
+            return lenses
+        if trusted:
+            lenses.append(_lens(top, "✕ Remove stack", CMD_REMOVE, args))
+        for name, where in view.services.items():
+            service = self.snapshot.stacks[stack].get(name)
+            if service is None:
+                continue
+            one = {**args, "service": name}
+            lenses.append(_lens(where, f"⎈ {service.replicas()} {service.mode}", "", None))
+            if not trusted:
+                continue
+            if service.mode == "replicated" and service.desired is not None:
+                lenses.append(_lens(where, "▼ Scale", CMD_SCALE, {**one, "replicas": service.desired - 1}))
+                lenses.append(_lens(where, "▲ Scale", CMD_SCALE, {**one, "replicas": service.desired + 1}))
+            lenses.append(_lens(where, "↻ Restart service", CMD_RESTART, one))
+        return lenses
+
+    # --- Commands ----------------------------------------------------------------------------------------
+    async def run(self, action: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Run one stack action as an argv list; `{ok, exitCode, lines}` like the compose commands."""
+        docker = shutil.which("docker")
+        if docker is None:
+            raise DiagnosticError("The docker CLI is not installed", "Install it: stack actions run `docker stack`.")
+        uri = args.get("uri") if isinstance(args.get("uri"), str) else ""
+        stack = args.get("stack")
+        if not isinstance(stack, str) or not stack:
+            raise DiagnosticError("A stack command needs a `stack` name", 'Pass {"stack": "<name>", "uri": "…"}.')
+        path = to_fs_path(uri) if uri else None
+        argv = swarm.stack_argv(
+            docker,
+            action,
+            stack,
+            compose_file=path or "",
+            service=str(args.get("service") or ""),
+            replicas=int(args.get("replicas") or 0),
+        )
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=str(Path(path).parent) if path else None,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        lines = [line for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
+        for line in lines:
+            self.server.log_to_client(logging.INFO, f"[stack {stack}] {line}")
+        if self.watcher is not None:
+            self.watcher.poke()
+        code = proc.returncode or 0
+        if code != 0:
+            message = f"`docker {' '.join(argv[1:4])}` failed (exit code {code}): {' | '.join(lines[-3:])}"
+            self.server.window_show_message(types.ShowMessageParams(types.MessageType.Error, message))
+        return {"ok": code == 0, "exitCode": code, "lines": lines, "argv": argv}
+
+
+def _lens(where: types.Range, title: str, command: str, args: dict[str, Any] | None) -> types.CodeLens:
+    at = types.Range(where.start, where.start)
+    return types.CodeLens(at, types.Command(title=title, command=command, arguments=[args] if args else None))
+
+
+def register(server: DockhandServer) -> None:
+    """Start the stack watcher with the live runtime; add the diagnostics, hover, lenses and commands."""
+    feature = SwarmFeature(server)
+    server.on_initialized.append(feature.start)
+    server.on_shutdown.append(feature.stop)
+    server.diagnostic_sources.append(feature.diagnostics)
+    server.lens_sources.append(feature.lenses)
+    add_hover_section(server, feature.hover)
+
+    def make(action: str) -> Any:
+        async def command(ls: DockhandServer, *args: Any) -> dict[str, Any]:
+            params = args[0] if args and isinstance(args[0], dict) else {}
+            try:
+                if not ls.trusted:
+                    raise untrusted()
+                return await feature.run(action, params)
+            except DiagnosticError as err:
+                ls.window_show_message(
+                    types.ShowMessageParams(types.MessageType.Error, f"{err.message}. {err.remediation}")
+                )
+                return {"ok": False, "error": {"message": err.message, "remediation": err.remediation}}
+
+        return command
+
+    for name, action in (
+        (CMD_DEPLOY, "deploy"),
+        (CMD_REMOVE, "remove"),
+        (CMD_SCALE, "scale"),
+        (CMD_RESTART, "restart"),
+    ):
+        server.command(name)(make(action))

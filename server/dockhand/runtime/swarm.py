@@ -1,0 +1,252 @@
+"""Swarm stacks (`docker stack deploy -c compose.yaml NAME`) as seen from a manager: services, their tasks, and
+what the editor shows for them — pure functions over the Engine API's JSON, no I/O.
+
+A stack's services carry `com.docker.stack.namespace=NAME` and are named `NAME_<service>`; a document is matched
+to a stack by that name (the project's name) or, failing that, by its services being the file's services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockhand.runtime.inspect import _timestamp as rfc3339_seconds  # one home for Docker's timestamp format
+from dockhand.runtime.summary import clock
+
+NAMESPACE = "com.docker.stack.namespace"
+FAILED_STATES = frozenset({"failed", "rejected", "orphaned"})
+UPDATE_TROUBLE = {
+    "paused": "its rolling update is paused",
+    "rollback_started": "its update failed and is rolling back",
+    "rollback_paused": "its rollback is paused",
+    "rollback_completed": "its update was rolled back",
+}
+IGNORED_BY_STACK = {
+    "build": "`docker stack deploy` does not build: push the image to a registry every node can pull from",
+    "container_name": "a Swarm service names its tasks itself",
+    "depends_on": "Swarm starts services in no order and ignores `depends_on` (and its conditions)",
+    "restart": "Swarm uses `deploy.restart_policy`, not `restart`",
+    "links": "links are not supported by Swarm services: use the service name on a shared network",
+    "external_links": "external links are not supported by Swarm services",
+    "network_mode": "Swarm services cannot use `network_mode`",
+    "cgroup_parent": "Swarm services cannot set `cgroup_parent`",
+    "devices": "Swarm services cannot map devices",
+    "userns_mode": "Swarm services cannot set `userns_mode`",
+    "security_opt": "Swarm services ignore `security_opt`",
+}
+
+
+@dataclass(frozen=True)
+class SwarmTask:
+    """One task (a container slot) of a service."""
+
+    id: str
+    slot: int
+    node: str
+    state: str
+    desired: str
+    error: str
+    message: str
+    timestamp: str
+    container_id: str = ""
+
+
+@dataclass(frozen=True)
+class SwarmService:
+    """One service of a stack: mode, replicas running/desired, its recent tasks (newest first), update state."""
+
+    id: str
+    stack: str
+    name: str
+    """The compose service name (`web`), without the stack prefix."""
+    mode: str
+    desired: int | None
+    running: int
+    tasks: tuple[SwarmTask, ...] = ()
+    update_state: str = ""
+    update_message: str = ""
+    image: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.stack}_{self.name}"
+
+    def replicas(self) -> str:
+        return f"{self.running}/{self.desired if self.desired is not None else '∞'}"
+
+
+@dataclass(frozen=True)
+class SwarmSnapshot:
+    """Every stack the manager knows (stack → service name → SwarmService); `manager` is False off a manager."""
+
+    manager: bool = False
+    stacks: Mapping[str, Mapping[str, SwarmService]] = field(default_factory=dict)
+    node_count: int = 0
+
+    def match(self, project: str, services: Iterable[str]) -> str | None:
+        """The stack deployed from a document: the one named like its project, else the one whose services are
+        all the document's (several: the first by name)."""
+        if project in self.stacks:
+            return project
+        declared = set(services)
+        for name in sorted(self.stacks):
+            if declared and set(self.stacks[name]) <= declared:
+                return name
+        return None
+
+
+def _task(raw: Mapping[str, Any], nodes: Mapping[str, str]) -> SwarmTask:
+    status = raw.get("Status") or {}
+    container = (status.get("ContainerStatus") or {}).get("ContainerID") or ""
+    return SwarmTask(
+        id=str(raw.get("ID", "")),
+        slot=int(raw.get("Slot") or 0),
+        node=nodes.get(str(raw.get("NodeID") or ""), str(raw.get("NodeID") or "")[:12]),
+        state=str(status.get("State") or ""),
+        desired=str(raw.get("DesiredState") or ""),
+        error=str(status.get("Err") or ""),
+        message=str(status.get("Message") or ""),
+        timestamp=str(status.get("Timestamp") or raw.get("UpdatedAt") or ""),
+        container_id=str(container),
+    )
+
+
+def build_snapshot(
+    services: Sequence[Mapping[str, Any]],
+    tasks: Sequence[Mapping[str, Any]],
+    nodes: Sequence[Mapping[str, Any]],
+    manager: bool = True,
+) -> SwarmSnapshot:
+    """A SwarmSnapshot from the API's `/services`, `/tasks` and `/nodes` answers."""
+    hostnames = {str(n.get("ID")): str((n.get("Description") or {}).get("Hostname") or "") for n in nodes}
+    by_service: dict[str, list[SwarmTask]] = {}
+    for raw in tasks:
+        by_service.setdefault(str(raw.get("ServiceID")), []).append(_task(raw, hostnames))
+    stacks: dict[str, dict[str, SwarmService]] = {}
+    for raw in services:
+        spec = raw.get("Spec") or {}
+        stack = str((spec.get("Labels") or {}).get(NAMESPACE) or "")
+        if not stack:
+            continue
+        full = str(spec.get("Name") or "")
+        name = full[len(stack) + 1 :] if full.startswith(stack + "_") else full
+        mode_spec = spec.get("Mode") or {}
+        mine = sorted(by_service.get(str(raw.get("ID")), []), key=lambda t: t.timestamp, reverse=True)
+        running = sum(1 for t in mine if t.state == "running" and t.desired == "running")
+        if "Global" in mode_spec:
+            mode, desired = "global", sum(1 for t in mine if t.desired == "running")
+        else:
+            mode, desired = "replicated", int((mode_spec.get("Replicated") or {}).get("Replicas") or 0)
+        update = raw.get("UpdateStatus") or {}
+        image = str(((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Image") or "")
+        stacks.setdefault(stack, {})[name] = SwarmService(
+            id=str(raw.get("ID", "")),
+            stack=stack,
+            name=name,
+            mode=mode,
+            desired=desired,
+            running=running,
+            tasks=tuple(mine),
+            update_state=str(update.get("State") or ""),
+            update_message=str(update.get("Message") or ""),
+            image=image.split("@", 1)[0],
+        )
+    return SwarmSnapshot(manager, stacks, len(nodes))
+
+
+@dataclass(frozen=True)
+class SwarmFinding:
+    """A diagnostic for one service line: severity is "error" or "warning"."""
+
+    service: str
+    severity: str
+    message: str
+    code: str
+
+
+def _last_failure(service: SwarmService) -> SwarmTask | None:
+    return next((t for t in service.tasks if t.state in FAILED_STATES or t.error), None)
+
+
+def service_findings(service: SwarmService) -> list[SwarmFinding]:
+    """What is wrong with a running stack's service: tasks that fail to start, tasks that cannot be placed, a
+    paused or rolled-back update. Nothing once its replicas are all running again."""
+    found: list[SwarmFinding] = []
+    name = service.name
+    pending = [t for t in service.tasks if t.desired == "running" and t.state == "pending" and t.error]
+    if pending:  # the scheduler found no node: constraints, resources, or a platform no node has
+        found.append(
+            SwarmFinding(
+                name,
+                "error",
+                f"`{name}` cannot be placed: {pending[0].error} ({service.replicas()} running)",
+                "swarm-unplaceable",
+            )
+        )
+    elif service.desired is not None and service.running < service.desired:
+        failure = _last_failure(service)
+        if failure is not None:
+            found.append(
+                SwarmFinding(
+                    name,
+                    "error",
+                    f"`{name}` task {service.full_name}.{failure.slot} on {failure.node or '?'} {failure.state}: "
+                    f"{failure.error or failure.message} at {_time(failure.timestamp)} ({service.replicas()} running)",
+                    "swarm-task-failed",
+                )
+            )
+    trouble = UPDATE_TROUBLE.get(service.update_state)
+    if trouble:
+        detail = f": {service.update_message}" if service.update_message else ""
+        found.append(SwarmFinding(name, "warning", f"`{name}`: {trouble}{detail}", "swarm-update"))
+    return found
+
+
+def _time(timestamp: str) -> str:
+    seconds = rfc3339_seconds(timestamp)
+    return clock(seconds) if seconds is not None else timestamp
+
+
+def ignored_key_findings(service: str, keys: Iterable[str]) -> list[SwarmFinding]:
+    """Warnings for keys `docker stack deploy` ignores, for a service of a document deployed as a stack."""
+    return [
+        SwarmFinding(
+            service,
+            "warning",
+            f"`{key}` is ignored by `docker stack deploy`: {IGNORED_BY_STACK[key]}",
+            "swarm-ignored-key",
+        )
+        for key in keys
+        if key in IGNORED_BY_STACK
+    ]
+
+
+def card_lines(service: SwarmService, max_tasks: int = 5) -> list[str]:
+    """The hover's Swarm part: mode and replicas, then the newest tasks with node, state and error."""
+    lines = [
+        f"**Swarm** · stack `{service.stack}` · {service.mode} · {service.replicas()} running"
+        + (f" · update {service.update_state}" if service.update_state else "")
+    ]
+    for task in service.tasks[:max_tasks]:
+        error = f" — {task.error}" if task.error else ""
+        lines.append(
+            f"- `{service.full_name}.{task.slot}` on {task.node or '?'}: {task.state}"
+            f" (desired {task.desired}) at {_time(task.timestamp)}{error}"
+        )
+    return lines
+
+
+def stack_argv(
+    docker: str, action: str, stack: str, compose_file: str = "", service: str = "", replicas: int = 0
+) -> list[str]:
+    """The docker CLI argv of a stack action (never a shell string)."""
+    if action == "deploy":
+        return [docker, "stack", "deploy", "--detach=true", "-c", compose_file, stack]
+    if action == "remove":
+        return [docker, "stack", "rm", stack]
+    if action == "scale":
+        return [docker, "service", "scale", "--detach", f"{stack}_{service}={max(0, replicas)}"]
+    if action == "restart":
+        return [docker, "service", "update", "--force", "--detach", f"{stack}_{service}"]
+    raise ValueError(f"unknown stack action {action!r}")

@@ -1,0 +1,98 @@
+"""SwarmWatcher: the stacks of the engine Dockhand talks to, when it is a Swarm manager, polled into a
+SwarmSnapshot (runtime/swarm) and handed to the event loop.
+
+Task states change on whichever node runs them and a manager emits no task events, so tasks are polled: every
+POLL_S while any stack exists (a failed task shows within about that), every IDLE_POLL_S otherwise; a poll whose
+answers did not change costs two small requests and no work on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from dockhand.runtime import contexts
+from dockhand.runtime.swarm import NAMESPACE, SwarmSnapshot, build_snapshot
+
+logger = logging.getLogger("dockhand.swarm")
+
+POLL_S = 0.5
+IDLE_POLL_S = 5.0
+NODES_EVERY_S = 10.0
+REMOTE_DEADLINE_S = 5.0
+
+
+class SwarmWatcher:
+    """`start()` once, `stop()` on shutdown; `on_change(snapshot)` runs on the loop when the stacks change."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, on_change: Callable[[SwarmSnapshot], None]) -> None:
+        self._loop = loop
+        self._on_change = on_change
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._fingerprint = ""
+        self.snapshot = SwarmSnapshot()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="dockhand-swarm", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def poke(self) -> None:
+        """Poll now (after a stack action), not at the next tick."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        client: Any = None
+        nodes: list[Any] = []
+        nodes_at = 0.0
+        while not self._stop.is_set():
+            interval = IDLE_POLL_S
+            try:
+                if client is None:
+                    client = contexts.engine_client(timeout=int(REMOTE_DEADLINE_S))
+                    nodes_at = 0.0
+                swarm = (client.info().get("Swarm") or {}) if nodes_at == 0.0 else {"ControlAvailable": True}
+                if not swarm.get("ControlAvailable"):
+                    self._publish(SwarmSnapshot(), "not-a-manager")
+                    interval = 30.0  # a plain engine (or a worker): look again now and then
+                else:
+                    if time.monotonic() - nodes_at > NODES_EVERY_S:
+                        nodes, nodes_at = client.api.nodes(), time.monotonic()
+                    services = client.api.services(filters={"label": NAMESPACE})
+                    tasks = client.api.tasks(filters={"service": [s["ID"] for s in services]}) if services else []
+                    raw = json.dumps([services, tasks, nodes], sort_keys=True, default=str).encode()
+                    fingerprint = hashlib.blake2b(raw, digest_size=16).hexdigest()
+                    if fingerprint != self._fingerprint:
+                        self._publish(build_snapshot(services, tasks, nodes), fingerprint)
+                    interval = POLL_S if services else IDLE_POLL_S
+            except Exception as exc:  # the engine went away or is no manager any more: the engine watcher reports it
+                logger.debug("swarm poll failed: %r", exc)
+                with contextlib.suppress(Exception):
+                    if client is not None:
+                        client.close()
+                client = None
+                interval = 2.0
+            self._wake.wait(interval)
+            self._wake.clear()
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def _publish(self, snapshot: SwarmSnapshot, fingerprint: str) -> None:
+        if fingerprint == self._fingerprint:
+            return
+        self._fingerprint = fingerprint
+        self.snapshot = snapshot
+        if not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._on_change, snapshot)
