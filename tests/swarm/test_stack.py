@@ -28,8 +28,13 @@ STACK = """services:
     image: dockhand/busybox:local
     command: ["sleep", "86400"]
     depends_on: [web]
+  nowhere:
+    image: dockhand/busybox:local
+    command: ["sleep", "86400"]
+    deploy:
+      placement: {constraints: ["node.labels.dockhand == never"]}
 """
-WEB_LINE, WORKER_LINE = 1, 9
+WEB_LINE, WORKER_LINE, NOWHERE_LINE = 1, 9, 13
 
 
 def _titles(found: list[types.CodeLens], line: int) -> list[str]:
@@ -76,6 +81,9 @@ async def test_a_stack_on_two_nodes_from_the_editor(swarm_rig: Rig, rig_docker_c
         assert (WEB_LINE, types.DiagnosticSeverity.Warning, "`container_name`") in messages
         assert (WORKER_LINE, types.DiagnosticSeverity.Warning, "`depends_on`") in messages
 
+        unplaceable = await until(lambda: _coded(client, uri, "swarm-unplaceable"), "the unplaceable task", 30)
+        assert unplaceable.range.start.line == NOWHERE_LINE and "no suitable node" in unplaceable.message
+
         # Kill the web task on the worker, through the worker's own engine: Swarm replaces it within seconds.
         with contextlib.closing(swarm_rig.client(swarm_rig.worker)) as worker:
             (victim,) = worker.containers.list(filters={"label": f"com.docker.swarm.service.name={stack}_web"})
@@ -117,8 +125,12 @@ async def _gone(found: Any) -> bool:
     return _lens(await found(), "✕ Remove stack") is None and _lens(await found(), "⎈") is None
 
 
+def _coded(client: Any, uri: str, code: str) -> types.Diagnostic | None:
+    return next((d for d in client.diagnostics.get(uri, []) if d.code == code), None)
+
+
 def _task_failure(client: Any, uri: str) -> types.Diagnostic | None:
-    return next((d for d in client.diagnostics.get(uri, []) if d.code == "swarm-task-failed"), None)
+    return _coded(client, uri, "swarm-task-failed")
 
 
 async def _hover(client: Any, uri: str, line: int) -> str:
