@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,12 +135,26 @@ def export(target: EngineTarget, environ: MutableMapping[str, str]) -> None:
             environ["DOCKER_TLS_VERIFY"] = "1"
 
 
+_bridges: dict[str, str] = {}
+_bridges_lock = threading.Lock()
+
+
+def _bridge(url: str) -> str:
+    """The local socket of the ssh bridge to `url`, started once per process."""
+    from dockhand.runtime.ssh_bridge import SshBridge  # local: only ssh targets need it
+
+    with _bridges_lock:
+        if url not in _bridges:
+            _bridges[url] = SshBridge(url).start()
+        return _bridges[url]
+
+
 def client_kwargs(target: EngineTarget, timeout: float) -> dict[str, Any]:
     """Keyword arguments for docker.DockerClient: ssh through the `ssh` binary (the user's ~/.ssh/config, agent and
-    known hosts apply, as for the CLI), TLS from the context's files."""
+    known hosts apply, as for the CLI) behind a local socket, TLS from the context's files."""
     kwargs: dict[str, Any] = {"base_url": target.host, "timeout": timeout}
     if target.scheme == "ssh":
-        kwargs["use_ssh_client"] = True
+        kwargs["base_url"] = _bridge(target.host)  # see runtime/ssh_bridge for why not the SDK's own ssh transport
         kwargs["max_pool_size"] = 4  # each pooled connection is one ssh process
     if target.tls_dir:
         import docker.tls  # local: only TLS targets need it
