@@ -70,7 +70,15 @@ export interface ResourceUse {
 
 export interface ProjectInfo { name: string; workingDir: string; configFiles: string[]; services: ServiceInfo[] }
 
-export interface ServicesResult { engine: EngineStatus; projects: ProjectInfo[] }
+/** A Swarm stack's service (`docker stack deploy`): mode, replicas running/desired, its newest tasks. */
+export interface StackTaskInfo { name: string; node: string; state: string; desired: string; error: string }
+export interface StackServiceInfo {
+  name: string; mode: string; running: number; desired: number | null; updateState: string; lastError: string;
+  tasks: StackTaskInfo[];
+}
+export interface StackInfo { name: string; services: StackServiceInfo[] }
+
+export interface ServicesResult { engine: EngineStatus; projects: ProjectInfo[]; stacks?: StackInfo[] }
 
 export interface TraceFilter { service?: string; operation?: string; minDurationMs?: number; limit?: number }
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from tests.docker.live_helpers import lenses, open_document, start_client, until
+from tests.docker.live_helpers import lenses, open_document, services, start_client, until
 from tests.swarm.conftest import Rig
 
 STACK = """services:
@@ -76,6 +76,12 @@ async def test_a_stack_on_two_nodes_from_the_editor(swarm_rig: Rig, rig_docker_c
         hover = await _hover(client, uri, WEB_LINE)
         assert f"stack `{stack}`" in hover and "2/2 running" in hover
         assert "on dhs-m1: running" in hover and "on dhs-w1: running" in hover  # one task per node
+
+        # The Services tree's data: the stack, its services' mode and replicas, and their tasks on both nodes.
+        (listed,) = [s for s in (await services(client))["stacks"] if s["name"] == stack]
+        web = next(s for s in listed["services"] if s["name"] == "web")
+        assert (web["mode"], web["running"], web["desired"]) == ("replicated", 2, 2)
+        assert {t["node"] for t in web["tasks"] if t["state"] == "running"} == {"dhs-m1", "dhs-w1"}
 
         messages = {(d.range.start.line, d.severity, d.message.split(" ")[0]) for d in client.diagnostics[uri]}
         assert (WEB_LINE, types.DiagnosticSeverity.Warning, "`container_name`") in messages

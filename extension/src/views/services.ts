@@ -1,15 +1,19 @@
-// Services tree: compose projects → services (state, health, URLs) → URLs and dependencies.
+// Services tree: compose projects → services (state, health, URLs) → URLs and dependencies; Swarm stacks →
+// services (mode, replicas) → tasks (node, state, error).
 import * as vscode from 'vscode';
 import type { Reply } from '../client';
 import { orderProjects, serviceDescription, serviceIcon } from '../format';
-import { Requests, type ProjectInfo, type ServiceInfo, type ServicesResult } from '../protocol';
+import { Requests, type ProjectInfo, type ServiceInfo, type ServicesResult, type StackInfo, type StackServiceInfo, type StackTaskInfo } from '../protocol';
 import { RequestTree, themeIcon } from './common';
 
 export type ServiceNode =
   | { kind: 'project'; project: ProjectInfo; local: boolean }
   | { kind: 'service'; project: ProjectInfo; service: ServiceInfo }
   | { kind: 'url'; label: string; url: string }
-  | { kind: 'dependency'; project: ProjectInfo; name: string };
+  | { kind: 'dependency'; project: ProjectInfo; name: string }
+  | { kind: 'stack'; stack: StackInfo }
+  | { kind: 'stackService'; stack: StackInfo; service: StackServiceInfo }
+  | { kind: 'task'; task: StackTaskInfo };
 
 export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
   protected fetch(): Promise<Reply<ServicesResult>> {
@@ -21,7 +25,7 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
       const error = data.engine.error;
       return error ? `Docker: ${error.message} — ${error.remediation}` : 'The Docker Engine is not reachable.';
     }
-    return data.projects.length ? undefined : 'No compose project found in this workspace.';
+    return data.projects.length || data.stacks?.length ? undefined : 'No compose project found in this workspace.';
   }
 
   get snapshot(): ServicesResult | undefined {
@@ -40,7 +44,14 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
   getChildren(node?: ServiceNode): ServiceNode[] {
     if (!node) {
       const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-      return orderProjects(this.data?.projects ?? [], folders).map(({ project, local }) => ({ kind: 'project', project, local }));
+      const projects: ServiceNode[] = orderProjects(this.data?.projects ?? [], folders).map(({ project, local }) => ({ kind: 'project', project, local }));
+      return [...projects, ...(this.data?.stacks ?? []).map((stack): ServiceNode => ({ kind: 'stack', stack }))];
+    }
+    if (node.kind === 'stack') {
+      return node.stack.services.map((service) => ({ kind: 'stackService', stack: node.stack, service }));
+    }
+    if (node.kind === 'stackService') {
+      return node.service.tasks.map((task) => ({ kind: 'task', task }));
     }
     if (node.kind === 'project') {
       return node.project.services.map((service) => ({ kind: 'service', project: node.project, service }));
@@ -84,6 +95,33 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
         item.iconPath = themeIcon('link-external');
         item.contextValue = 'url';
         item.command = { command: 'dockhand.view.openUrl', title: 'Open', arguments: [node] };
+        return item;
+      }
+      case 'stack': {
+        const item = new vscode.TreeItem(node.stack.name, collapsed.Expanded);
+        item.description = 'Swarm stack';
+        item.iconPath = themeIcon('server-environment');
+        item.contextValue = 'stack';
+        item.id = `stack:${node.stack.name}`;
+        return item;
+      }
+      case 'stackService': {
+        const s = node.service;
+        const item = new vscode.TreeItem(s.name, s.tasks.length ? collapsed.Collapsed : collapsed.None);
+        const full = s.desired === null || s.running >= s.desired;
+        item.description = `${s.mode} · ${s.running}/${s.desired ?? '∞'} running${s.updateState ? ` · update ${s.updateState}` : ''}`;
+        item.iconPath = themeIcon(full ? 'pass' : 'warning', full ? 'testing.iconPassed' : 'list.warningForeground');
+        item.contextValue = 'stackService';
+        item.id = `stack:${node.stack.name}/${s.name}`;
+        if (s.lastError) item.tooltip = `${s.name}: ${s.lastError}`;
+        return item;
+      }
+      case 'task': {
+        const t = node.task;
+        const item = new vscode.TreeItem(t.name, collapsed.None);
+        item.description = `${t.node} · ${t.state}${t.desired !== t.state ? ` (desired ${t.desired})` : ''}${t.error ? ` · ${t.error}` : ''}`;
+        item.iconPath = themeIcon(t.state === 'running' ? 'debug-start' : t.error ? 'error' : 'circle-outline');
+        item.contextValue = 'task';
         return item;
       }
       case 'dependency': {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dockhand.lsp import protocol
+from dockhand.lsp.features.swarm import stacks_payload
 from dockhand.lsp.server import DockhandServer
 from dockhand.runtime.overview import declarations, services_payload
 
@@ -21,4 +22,5 @@ def register(server: DockhandServer) -> None:
         if ls.live is None:
             return {"engine": {"state": "unknown"}, "projects": []}
         projects = [snap.project for snap in ls.projects.snapshots()]
-        return services_payload(ls.live.store.snapshot, where=declarations(projects), book=ls.live.resources)
+        payload = services_payload(ls.live.store.snapshot, where=declarations(projects), book=ls.live.resources)
+        return {**payload, "stacks": stacks_payload(ls)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from pygls.uris import to_fs_path
 
 from dockhand.compose.nodes import Node
 from dockhand.errors import DiagnosticError
+from dockhand.lsp import protocol
 from dockhand.lsp.features.commands import untrusted
 from dockhand.lsp.features.hover import HoverContext, add_hover_section
 from dockhand.lsp.features.live import DocumentView
@@ -69,6 +71,7 @@ class SwarmFeature:
     def _changed(self, snapshot: swarm.SwarmSnapshot) -> None:
         self.snapshot = snapshot
         self.server.republish(self.server.projects.open_uris())
+        self.server.protocol.notify(protocol.STATE_CHANGED, {"projects": [], "stacks": sorted(snapshot.stacks)})
         live = self.server.live
         if live is not None:
             live._refresh_lenses()  # the live runtime owns the refresh's rate limit
@@ -178,6 +181,44 @@ class SwarmFeature:
         return {"ok": code == 0, "exitCode": code, "lines": lines, "argv": argv}
 
 
+_features: weakref.WeakKeyDictionary[DockhandServer, SwarmFeature] = weakref.WeakKeyDictionary()
+
+
+def stacks_payload(server: DockhandServer) -> list[dict[str, Any]]:
+    """The stacks for dockhand/services (the Services tree): services with mode, replicas and their tasks."""
+    feature = _features.get(server)
+    if feature is None:
+        return []
+    stacks = feature.snapshot.stacks
+    return [
+        {
+            "name": name,
+            "services": [
+                {
+                    "name": service.name,
+                    "mode": service.mode,
+                    "running": service.running,
+                    "desired": service.desired,
+                    "updateState": service.update_state,
+                    "lastError": next((t.error for t in service.tasks if t.error), ""),
+                    "tasks": [
+                        {
+                            "name": f"{service.full_name}.{t.slot}" if t.slot else service.full_name,
+                            "node": t.node,
+                            "state": t.state,
+                            "desired": t.desired,
+                            "error": t.error,
+                        }
+                        for t in service.tasks[:10]
+                    ],
+                }
+                for service in sorted(stacks[name].values(), key=lambda x: x.name)
+            ],
+        }
+        for name in sorted(stacks)
+    ]
+
+
 def _lens(where: types.Range, title: str, command: str, args: dict[str, Any] | None) -> types.CodeLens:
     at = types.Range(where.start, where.start)
     return types.CodeLens(at, types.Command(title=title, command=command, arguments=[args] if args else None))
@@ -186,6 +227,7 @@ def _lens(where: types.Range, title: str, command: str, args: dict[str, Any] | N
 def register(server: DockhandServer) -> None:
     """Start the stack watcher with the live runtime; add the diagnostics, hover, lenses and commands."""
     feature = SwarmFeature(server)
+    _features[server] = feature
     server.on_initialized.append(feature.start)
     server.on_shutdown.append(feature.stop)
     server.diagnostic_sources.append(feature.diagnostics)
