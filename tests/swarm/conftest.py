@@ -27,6 +27,8 @@ class Rig:
     worker_ip: str
     ssh: str
     registry: str
+    tls: str
+    tls_dir: str
 
     def client(self, host: str, timeout: int = 30) -> docker.DockerClient:
         return docker.DockerClient(base_url=host, timeout=timeout)
@@ -51,6 +53,8 @@ def swarm_rig() -> Iterator[Rig]:
         worker_ip=values["DOCKHAND_RIG_WORKER_IP"],
         ssh=values["DOCKHAND_RIG_SSH"],
         registry=values["DOCKHAND_RIG_REGISTRY"],
+        tls=values["DOCKHAND_RIG_TLS"],
+        tls_dir=values["DOCKHAND_RIG_TLS_DIR"],
     )
     if os.environ.get("DOCKHAND_KEEP_RIG") != "1":  # keep it between local runs when asked
         _run("down")
@@ -64,9 +68,15 @@ def rig_docker_config(tmp_path: Path, swarm_rig: Rig) -> Path:
     plugin = Path.home() / ".docker" / "cli-plugins" / "docker-compose"
     if plugin.exists():
         (config / "cli-plugins" / "docker-compose").symlink_to(plugin.resolve())
-    for name, host in (("rig-ssh", swarm_rig.ssh), ("rig-manager", swarm_rig.manager)):
+    tls = Path(swarm_rig.tls_dir)
+    with_certs = f"host={swarm_rig.tls},ca={tls / 'ca.pem'},cert={tls / 'cert.pem'},key={tls / 'key.pem'}"
+    for name, endpoint in (
+        ("rig-ssh", f"host={swarm_rig.ssh}"),
+        ("rig-manager", f"host={swarm_rig.manager}"),
+        ("rig-tls", with_certs),  # the CLI copies the certificates into the context store
+    ):
         subprocess.run(
-            ["docker", "--config", str(config), "context", "create", name, "--docker", f"host={host}"],
+            ["docker", "--config", str(config), "context", "create", name, "--docker", endpoint],
             capture_output=True,
             check=True,
             timeout=30,

@@ -192,7 +192,16 @@ def engine_client(timeout: float = 30) -> Any:
     """A docker.DockerClient for the active engine (each caller owns and closes its client)."""
     import docker
 
-    return docker.DockerClient(**client_kwargs(active(), timeout))
+    target = active()
+    if not target.tls_dir:
+        return docker.DockerClient(**client_kwargs(target, timeout))
+    # requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (set machine-wide on many hosts) replace the session's CA
+    # per request: the context's CA would be ignored and every call fail verification. So the session must not read
+    # the environment — set before the first call, hence a fixed version at construction, then the negotiated one.
+    client = docker.DockerClient(**client_kwargs(target, timeout), version="1.24")
+    client.api.trust_env = False
+    client.api._version = client.api._retrieve_server_version()
+    return client
 
 
 def describe_payload() -> dict[str, Any]:

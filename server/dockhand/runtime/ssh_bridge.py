@@ -68,7 +68,7 @@ class SshBridge:
     def _serve(self, conn: socket.socket) -> None:
         try:
             proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-                self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0
+                [*self.argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0
             )
         except OSError as exc:
             logger.warning("cannot run ssh: %s", exc)
