@@ -238,11 +238,19 @@ def card_lines(service: SwarmService, max_tasks: int = 5) -> list[str]:
 
 
 def stack_argv(
-    docker: str, action: str, stack: str, compose_file: str = "", service: str = "", replicas: int = 0
+    docker: str,
+    action: str,
+    stack: str,
+    compose_file: str = "",
+    service: str = "",
+    replicas: int = 0,
+    detach_flag: bool = True,
 ) -> list[str]:
-    """The docker CLI argv of a stack action (never a shell string)."""
+    """The docker CLI argv of a stack action (never a shell string). `detach_flag`: the CLI knows `stack deploy
+    --detach` (26 and later, which would otherwise warn about a coming change; older ones always detach)."""
     if action == "deploy":
-        return [docker, "stack", "deploy", "--detach=true", "-c", compose_file, stack]
+        detach = ["--detach=true"] if detach_flag else []
+        return [docker, "stack", "deploy", *detach, "-c", compose_file, stack]
     if action == "remove":
         return [docker, "stack", "rm", stack]
     if action == "scale":

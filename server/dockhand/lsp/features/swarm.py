@@ -9,8 +9,10 @@ argv lists against the same engine (runtime/contexts exported DOCKER_HOST) and o
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import shutil
+import subprocess
 import weakref
 from pathlib import Path
 from typing import Any
@@ -160,6 +162,7 @@ class SwarmFeature:
             compose_file=path or "",
             service=str(args.get("service") or ""),
             replicas=int(args.get("replicas") or 0),
+            detach_flag=await asyncio.to_thread(_deploy_knows_detach, docker),
         )
         proc = await asyncio.create_subprocess_exec(
             *argv,
@@ -179,6 +182,18 @@ class SwarmFeature:
             message = f"`docker {' '.join(argv[1:4])}` failed (exit code {code}): {' | '.join(lines[-3:])}"
             self.server.window_show_message(types.ShowMessageParams(types.MessageType.Error, message))
         return {"ok": code == 0, "exitCode": code, "lines": lines, "argv": argv}
+
+
+@functools.cache
+def _deploy_knows_detach(docker: str) -> bool:
+    """Whether this docker CLI has `stack deploy --detach` (asked once: `--help` lists it)."""
+    try:
+        shown = subprocess.run(  # noqa: S603 - argv list, no shell
+            [docker, "stack", "deploy", "--help"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--detach" in shown.stdout
 
 
 _features: weakref.WeakKeyDictionary[DockhandServer, SwarmFeature] = weakref.WeakKeyDictionary()
