@@ -14,6 +14,7 @@ from dockhand.check.collect import uri_path
 from dockhand.compose.document import Problem, Span
 from dockhand.compose.model import ComposeProject
 from dockhand.compose.nodes import ZERO_SPAN
+from dockhand.runtime import contexts
 from dockhand.runtime.diagnose import diagnose
 from dockhand.runtime.engine import LOG_TAIL, classify_error, docker_host
 from dockhand.runtime.inspect import PROJECT, container_from_inspect
@@ -26,7 +27,7 @@ def engine_snapshot() -> Snapshot:
     engine does not answer."""
     host = docker_host()
     try:
-        client = docker.from_env(timeout=15)
+        client = contexts.engine_client(timeout=15)  # DOCKER_HOST, DOCKER_CONTEXT or the current context
         version = str(client.version().get("Version", ""))
         found: list[ContainerInfo] = []
         for summary in client.api.containers(all=True, filters={"label": PROJECT}):

@@ -23,6 +23,7 @@ from typing import Any
 import docker.errors
 
 import docker
+from dockhand.runtime import contexts
 from dockhand.runtime.state import Snapshot
 
 logger = logging.getLogger("dockhand.resources")
@@ -224,7 +225,7 @@ class StatsSampler:
                 continue
             gap = interval / len(ids)
             try:
-                client = client or docker.from_env(timeout=10)
+                client = client or contexts.engine_client(timeout=10)  # the engine the watcher uses
                 for cid in ids:
                     began = time.monotonic()
                     self._sample(client, cid)
