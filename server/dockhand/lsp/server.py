@@ -18,6 +18,7 @@ from dockhand import __version__
 from dockhand.compose.index import ProjectIndex
 from dockhand.config import Settings
 from dockhand.observe.protocol import ObservedProtocol
+from dockhand.observe.startup import StartupTimeline
 from dockhand.runtime.discovery import search_roots
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ EXIT_GRACE_S = 3.0
 """After `exit` (or the end of the stream) the process ends within this time, even if a thread is stuck."""
 EDITOR_QUIET_S = 1.5
 """Compose's CLI (a core for seconds on a big file) waits until the editor has analysed nothing for this long."""
+STARTUP_GRACE_S = 0.5
+"""The background start-up work waits at most this long after `initialized` for the first compose document (an
+editor sends didOpen right after `initialized`); it starts as soon as that document's diagnostics are out."""
 
 
 class ClosableWriter:
@@ -71,7 +75,16 @@ class DockhandServer(LanguageServer):
         self.exit_code = 0
         """What the process returns: 1 when the client sent `exit` without `shutdown` (as the LSP spec asks)."""
         # Feature modules add callbacks here in register(); lifecycle.py runs them (one LSP handler per method).
-        self.on_initialized: list[Callable[[], None]] = []
+        # Nothing runs on `initialized` itself: the first document is right behind it.
+        self.on_started: list[Callable[[], None]] = []
+        """Start-up work (the live stack, telemetry, the workspace's analysis): run once the first compose document's
+        diagnostics are published, or STARTUP_GRACE_S after `initialized` when none was opened (see defer_startup)."""
+        self.started = False
+        """Whether the on_started work has been launched."""
+        self._startup: asyncio.Handle | None = None
+        self._startup_due = False
+        self.timeline = StartupTimeline()
+        """When the first document was served and each start-up step finished (logged once, see observe/startup)."""
         self.on_shutdown: list[Callable[[], None]] = []
         self.on_settings_changed: list[Callable[[], None]] = []
         """Run after didChangeConfiguration applied new settings (e.g. the live stack re-asks for code lenses)."""
@@ -99,6 +112,40 @@ class DockhandServer(LanguageServer):
             if wait <= 0:
                 return
             await asyncio.sleep(wait)  # until the latest analysis is quiet_s old; one may come meanwhile
+
+    def defer_startup(self) -> None:
+        """On `initialized`: launch the start-up work after the first document's diagnostics, or after the grace.
+
+        Started at once, it had the first analysis wait behind it: an HTTP client's TLS set-up (~100 ms) and a
+        Compose probe on the event loop, the workspace's analysis, and threads doing Python work (the engine's
+        resync, the telemetry store and receiver) taking the GIL from the analysis — the first open was ~200 ms
+        slower than any later one."""
+        self.timeline.begin()
+        if not self.started and self._startup is None:
+            loop = asyncio.get_running_loop()
+            self._startup = loop.call_later(STARTUP_GRACE_S, self.start_background, "no compose document opened")
+
+    def first_analysis_done(self) -> None:
+        """The first compose document was analysed and its diagnostics published: the start-up work may begin (in
+        its own loop turn, so that messages already read, e.g. the next didOpen, go first)."""
+        if self.started or self._startup is None or self._startup_due:
+            return  # already begun or due, or before `initialized` (whose grace timer then still applies)
+        self._startup.cancel()
+        self._startup_due = True
+        self._startup = asyncio.get_running_loop().call_soon(self.start_background, "first document analysed")
+
+    def start_background(self, reason: str) -> None:
+        """Run the on_started hooks once (not after shutdown)."""
+        if self.started or self._stopped:
+            return
+        self.started = True
+        self.timeline.mark("start-up work began")
+        logger.debug("start-up work begins: %s", reason)
+        for hook in self.on_started:
+            try:
+                hook()
+            except Exception:  # one feature failing to start must not keep the others from starting
+                logger.exception("start-up hook %r failed", hook)
 
     def project_roots(self) -> list[str]:
         """Where compose projects are looked for: the workspace folders (and root) plus DOCKHAND_DISCOVERY_ROOTS."""
@@ -133,6 +180,8 @@ class DockhandServer(LanguageServer):
         if self._stopped:
             return
         self._stopped = True
+        if self._startup is not None:
+            self._startup.cancel()
         for hook in self.on_shutdown:
             try:
                 hook()

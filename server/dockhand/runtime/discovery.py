@@ -290,7 +290,7 @@ class ProjectWatcher:
 
     async def _resolve(self, guess: ProjectInfo) -> ProjectInfo:
         try:
-            cli = self._compose()
+            cli = await in_daemon_thread(self._compose)  # the first call probes Compose: a subprocess, ~0.1-0.5 s
         except DiagnosticError as err:
             return ProjectInfo(guess.name, guess.working_dir, guess.config_files, error=err.message)
         base = [arg for f in guess.config_files for arg in ("-f", f)]

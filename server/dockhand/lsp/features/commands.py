@@ -22,6 +22,7 @@ from dockhand.lsp.server import DockhandServer
 from dockhand.runtime.discovery import guess_project
 from dockhand.runtime.lifecycle import compose_argv, runnable
 from dockhand.runtime.state import ProjectInfo
+from dockhand.runtime.threads import in_daemon_thread
 
 logger = logging.getLogger("dockhand.commands")
 
@@ -91,7 +92,7 @@ async def run_action(ls: DockhandServer, action: str, args: dict[str, Any]) -> d
     project = runnable(find_project(ls, args["project"], uri))
     service = args.get("service") if isinstance(args.get("service"), str) else None
     profiles = [p for p in args.get("profiles") or [] if isinstance(p, str)]
-    argv = compose_argv(ls.live.compose(), project, action, service, profiles)
+    argv = compose_argv(await in_daemon_thread(ls.live.compose), project, action, service, profiles)
     title = f"compose {action} {service or project.name}"
     token = await _begin_progress(ls, title)
     lines: list[str] = []

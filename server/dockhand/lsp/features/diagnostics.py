@@ -37,6 +37,7 @@ that long, so a pass runs at least this often while edits continue."""
 WARM_MAX_PROJECTS = 50
 """Projects analysed ahead of time at startup (a monorepo may hold hundreds; the first ones are the likely ones)."""
 WARM_PAUSE_S = 0.05
+WORKSPACE_ANALYSED = "workspace projects analysed"
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
     "warning": types.DiagnosticSeverity.Warning,
@@ -96,7 +97,9 @@ class DiagnosticsPublisher:
             snapshots = self.server.projects.rebuild(uri)
         except Exception:  # the model is pure and tested, but a bug must cost diagnostics, never the server
             logger.exception("could not analyse %s", uri)
+            self.server.first_analysis_done()
             return
+        self.server.timeline.mark("first document analysed")
         for snap in snapshots:
             self.publish(snap.project.documents)
             # Compose's own check costs seconds of CPU on big files: run it once the editing has settled.
@@ -104,6 +107,8 @@ class DiagnosticsPublisher:
             if handle is not None:
                 handle.cancel()
             self._truth_pending[snap.key] = loop.call_later(EDITOR_QUIET_S, self._start_truth, snap.key)
+        self.server.timeline.mark("first diagnostics published")
+        self.server.first_analysis_done()  # the start-up work waited for this (see DockhandServer.defer_startup)
         if self._idle is not None:
             self._idle.cancel()
         if not self._last_collect:
@@ -203,6 +208,7 @@ async def _warm_workspace(server: DockhandServer) -> None:
             server.projects.warm(primary)
         except Exception:  # a warm-up is an optimisation: a bug must cost only the speed-up
             logger.exception("could not analyse %s ahead of time", primary)
+    server.timeline.mark(WORKSPACE_ANALYSED)
 
 
 def _differs_from_disk(server: DockhandServer, uri: str) -> bool:
@@ -234,7 +240,8 @@ def register(server: DockhandServer) -> None:
     def warm_workspace() -> None:
         server.run_task(_warm_workspace(server), name="warm-workspace")
 
-    server.on_initialized.append(warm_workspace)
+    server.on_started.append(warm_workspace)
+    server.timeline.expect(WORKSPACE_ANALYSED)
     server.on_folders_changed.append(warm_workspace)  # the new folder's projects; known ones are cached
 
     def debounce_s() -> float:
@@ -245,8 +252,9 @@ def register(server: DockhandServer) -> None:
         doc = params.text_document
         if not is_compose_document(doc.uri, doc.text):
             return
+        ls.timeline.mark("first compose document opened")
         ls.projects.open(doc.uri, doc.text, doc.version)
-        publisher.schedule(doc.uri, 0)
+        publisher.schedule(doc.uri, 0)  # an open is analysed at once, never debounced like an edit
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: DockhandServer, params: types.DidChangeTextDocumentParams) -> None:

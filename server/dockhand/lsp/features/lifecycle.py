@@ -14,6 +14,7 @@ from dockhand.compose.document import missing_fast_paths
 from dockhand.errors import DiagnosticError
 from dockhand.log import ClientLogHandler
 from dockhand.lsp.server import DockhandServer
+from dockhand.lsp.warmup import warm_message_converters
 from dockhand.runtime.threads import start_worker_pool
 
 logger = logging.getLogger("dockhand.lifecycle")
@@ -28,6 +29,7 @@ def register(server: DockhandServer) -> None:
         start_worker_pool(asyncio.get_running_loop())
         options: dict[str, Any] = params.initialization_options or {}
         apply_options(ls, options)
+        warm_message_converters(ls.protocol)
 
     @server.feature(types.INITIALIZED)
     def on_initialized(ls: DockhandServer, params: types.InitializedParams) -> None:
@@ -40,8 +42,7 @@ def register(server: DockhandServer) -> None:
                 "YAML is read without C (%s not available here): the same results in Python, slower on big files",
                 " and ".join(missing),
             )
-        for hook in ls.on_initialized:
-            hook()
+        ls.defer_startup()  # the rest of the start-up work goes after the first document's diagnostics
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: DockhandServer, params: types.DidChangeConfigurationParams) -> None:

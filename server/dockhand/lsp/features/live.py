@@ -1,4 +1,5 @@
-"""The live stack: starts the engine, project and health watchers on `initialized` and pushes changes to the client.
+"""The live stack: starts the engine, project and health watchers with the start-up work (after the first document's
+diagnostics) and pushes changes to the client.
 
 Serves (server → client): textDocument/publishDiagnostics (runtime findings: a `server.diagnostic_sources` entry,
 re-published through `server.republish` for the open documents a change touches), workspace/codeLens/refresh,
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,8 @@ from dockhand.runtime.threads import in_daemon_thread
 logger = logging.getLogger("dockhand.live")
 
 SOURCE = "dockhand (live)"
+ENGINE_KNOWN = "Docker Engine state known"
+COMPOSE_PROBED = "Compose probed"
 LENS_REFRESH_GAP_S = 0.2
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -72,6 +76,7 @@ class LiveRuntime:
         self.engine: EngineWatcher | None = None
         self.projects: ProjectWatcher | None = None
         self._compose: ComposeCli | DiagnosticError | None = None
+        self._compose_lock = threading.Lock()
         self._pending: set[str] = set()
         self._pending_engine = False
         self._cause_ns = 0
@@ -86,12 +91,16 @@ class LiveRuntime:
 
     # --- Compose ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeCli:
-        """The Compose v2 CLI, or the DiagnosticError that says how to get it (found once, then cached)."""
-        if self._compose is None:
-            try:
-                self._compose = find_compose(self.server.settings.compose_binary)
-            except DiagnosticError as err:
-                self._compose = err
+        """The Compose v2 CLI, or the DiagnosticError that says how to get it (found once, then cached).
+
+        The first call runs `compose version`: call it from a thread (discovery and the start-up check both do, at
+        once; the lock makes that one probe)."""
+        with self._compose_lock:
+            if self._compose is None:
+                try:
+                    self._compose = find_compose(self.server.settings.compose_binary)
+                except DiagnosticError as err:
+                    self._compose = err
         if isinstance(self._compose, DiagnosticError):
             raise self._compose
         return self._compose
@@ -170,6 +179,7 @@ class LiveRuntime:
             self.store.set_compose_error(None)
         except DiagnosticError as err:
             self.store.set_compose_error(err)
+        self.server.timeline.mark(COMPOSE_PROBED)
 
     # --- Documents -------------------------------------------------------------------------------------
     def view(self, uri: str) -> DocumentView | None:
@@ -237,6 +247,7 @@ class LiveRuntime:
         self._pending_engine |= change.engine
         self._cause_ns = max(self._cause_ns, change.cause_ns)
         if change.engine:
+            self.server.timeline.mark(ENGINE_KNOWN)
             self._announce(snapshot)
         if not self._flush_scheduled:
             # Coalesce the changes of one loop turn (a resync, a burst of events) into one push.
@@ -315,7 +326,9 @@ def register(server: DockhandServer) -> None:
     """Create the live runtime and start it once the client is initialized."""
     live = LiveRuntime(server)
     server.live = live
-    server.on_initialized.append(live.start)
+    server.on_started.append(live.start)
+    server.timeline.expect(ENGINE_KNOWN)
+    server.timeline.expect(COMPOSE_PROBED)
     server.on_shutdown.append(live.stop)
     server.on_settings_changed.append(live.settings_changed)
     server.on_folders_changed.append(live.roots_changed)

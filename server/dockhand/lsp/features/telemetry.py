@@ -41,6 +41,7 @@ from dockhand.telemetry.workspace import scrape_prometheus, workspace_containers
 logger = logging.getLogger("dockhand.telemetry.lsp")
 
 SOURCE = "dockhand (traces)"
+TELEMETRY_STARTED = "telemetry store and receiver started"
 POLL_S = 1.0  # tail of the store, and the notification throttle
 MAINTAIN_S = 5.0
 PROVIDER_POLL_S = 15.0
@@ -112,7 +113,8 @@ class TelemetryRuntime:
         return self.hub
 
     def start(self) -> None:
-        """Called on `initialized`: start everything in the background."""
+        """Called with the start-up work (after the first document's diagnostics): start everything in the
+        background."""
         if self._launched:
             return
         self._launched = True
@@ -150,6 +152,9 @@ class TelemetryRuntime:
             logger.error("telemetry store unavailable: %s", exc)
         self.hub = hub
         _HUBS[self.server] = hub
+        timeline = getattr(self.server, "timeline", None)
+        if timeline is not None:
+            timeline.mark(TELEMETRY_STARTED)
         metrics.measure_store("spans", lambda: stored_spans(hub))
         self._started.set()
         if hub.error is not None:
@@ -255,12 +260,13 @@ class TelemetryRuntime:
 
 
 def register(server: DockhandServer) -> None:
-    """Wire the telemetry requests and start the runtime on `initialized`."""
+    """Wire the telemetry requests and start the runtime with the start-up work (DockhandServer.on_started)."""
     runtime = TelemetryRuntime(server)
     _add_hover_section(server)
-    hooks = getattr(server, "on_initialized", None)
+    hooks = getattr(server, "on_started", None)
     if isinstance(hooks, list):
         hooks.append(runtime.start)
+        server.timeline.expect(TELEMETRY_STARTED)
         getattr(server, "on_shutdown", []).append(runtime.stop)
         getattr(server, "on_settings_changed", []).append(runtime.settings_changed)
 
