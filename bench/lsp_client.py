@@ -25,10 +25,16 @@ class LspProcess:
     """One language server subprocess and the client side of its stdio connection."""
 
     def __init__(
-        self, argv: list[str], configuration: ConfigurationAnswer | None = None, env: dict[str, str] | None = None
+        self,
+        argv: list[str],
+        configuration: ConfigurationAnswer | None = None,
+        env: dict[str, str] | None = None,
+        on_stderr: Callable[[str], None] | None = None,
     ) -> None:
         self.argv = argv
         self.env = env
+        self._on_stderr = on_stderr
+        """Called with every line the server writes to stderr (its log), as it arrives."""
         self._configuration = configuration or (lambda item: None)
         self._proc: asyncio.subprocess.Process | None = None
         self._next_id = 0
@@ -79,7 +85,10 @@ class LspProcess:
     async def _drain_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
         while line := await self._proc.stderr.readline():
-            self.stderr_tail = [*self.stderr_tail[-20:], line.decode(errors="replace").rstrip()]
+            text = line.decode(errors="replace").rstrip()
+            self.stderr_tail = [*self.stderr_tail[-20:], text]
+            if self._on_stderr is not None:
+                self._on_stderr(text)
 
     def _write(self, message: dict[str, Any]) -> None:
         assert self._proc is not None and self._proc.stdin is not None
