@@ -198,17 +198,20 @@ def _idle_collect() -> None:
 async def _warm_workspace(server: DockhandServer) -> None:
     """Analyse the workspace's compose projects in the background once the client is ready, one project per
     event-loop turn, so that opening any of them publishes diagnostics without a cold parse (ProjectIndex.warm)."""
-    directories = await in_daemon_thread(find_project_dirs, server.project_roots(), server.settings.discovery_depth)
-    for directory in directories[:WARM_MAX_PROJECTS]:
-        await asyncio.sleep(WARM_PAUSE_S)  # requests and edits go first
-        primary = primary_file(directory)
-        if primary is None or server.projects.is_open(path_uri(primary)):
-            continue
-        try:
-            server.projects.warm(primary)
-        except Exception:  # a warm-up is an optimisation: a bug must cost only the speed-up
-            logger.exception("could not analyse %s ahead of time", primary)
-    server.timeline.mark(WORKSPACE_ANALYSED)
+    try:
+        roots, depth = server.project_roots(), server.settings.discovery_depth
+        directories = await in_daemon_thread(find_project_dirs, roots, depth)
+        for directory in directories[:WARM_MAX_PROJECTS]:
+            await asyncio.sleep(WARM_PAUSE_S)  # requests and edits go first
+            primary = primary_file(directory)
+            if primary is None or server.projects.is_open(path_uri(primary)):
+                continue
+            try:
+                server.projects.warm(primary)
+            except Exception:  # a warm-up is an optimisation: a bug must cost only the speed-up
+                logger.exception("could not analyse %s ahead of time", primary)
+    finally:
+        server.timeline.mark(WORKSPACE_ANALYSED)
 
 
 def _differs_from_disk(server: DockhandServer, uri: str) -> bool:
