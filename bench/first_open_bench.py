@@ -85,6 +85,8 @@ class Sample:
     timeline: dict[str, float] = field(default_factory=dict)
     load: float = 0.0
     error: str = ""
+    cpu_ms: float | None = None
+    """CPU the server's threads used from didOpen to the diagnostics (robust to the machine's load)."""
     validates: bool | None = None
     """For a peer: whether it then flagged an unknown key (its schema is in use)."""
 
@@ -139,8 +141,9 @@ async def start(spec: ServerSpec, workspace: Path, timeline: dict[str, float]) -
 
 async def open_until_flagged(
     client: LspProcess, spec: ServerSpec, uri: str, text: str, line: int | None, wait_s: float
-) -> float:
-    """didOpen → the publishDiagnostics for `uri` with a diagnostic on `line` (any, when None); seconds."""
+) -> tuple[float, float | None]:
+    """didOpen → the publishDiagnostics for `uri` with a diagnostic on `line` (any, when None): (seconds, CPU
+    seconds the server's threads used meanwhile)."""
 
     def flagged(params: Any) -> bool:
         return params.get("uri") == uri and (
@@ -148,12 +151,16 @@ async def open_until_flagged(
             or any(d.get("range", {}).get("start", {}).get("line") == line for d in params.get("diagnostics", []))
         )
 
+    cpu_before = client.cpu_seconds()
     started = time.perf_counter()
     client.notify(
         "textDocument/didOpen",
         {"textDocument": {"uri": uri, "languageId": spec.language_id, "version": 1, "text": text}},
     )
-    return await client.wait_notification("textDocument/publishDiagnostics", flagged, wait_s) - started
+    elapsed = await client.wait_notification("textDocument/publishDiagnostics", flagged, wait_s) - started
+    cpu_after = client.cpu_seconds()
+    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    return elapsed, cpu
 
 
 async def first_open(spec: ServerSpec, size: int, root: Path, args: argparse.Namespace) -> Sample:
@@ -169,8 +176,9 @@ async def first_open(spec: ServerSpec, size: int, root: Path, args: argparse.Nam
         # yaml-language-server's compose schema has no list of restart values: it finds nothing wrong with the
         # file, so its first publication for it (its verdict) is what is timed; then it must flag an unknown key.
         wanted = None if spec.name == "yaml-language-server" else line
-        elapsed = await open_until_flagged(client, spec, compose.as_uri(), text, wanted, args.timeout)
+        elapsed, cpu = await open_until_flagged(client, spec, compose.as_uri(), text, wanted, args.timeout)
         sample.first_open_ms = round(elapsed * 1000, 2)
+        sample.cpu_ms = round(cpu * 1000, 2) if cpu is not None else None
         if wanted is None:
             check = workspace / "check" / "compose.yaml"
             check.parent.mkdir()
@@ -192,13 +200,17 @@ async def first_open(spec: ServerSpec, size: int, root: Path, args: argparse.Nam
     return sample
 
 
-async def idle_opens(spec: ServerSpec, size: int, root: Path, args: argparse.Namespace) -> list[float]:
-    """static_bench.py's "open": warm up, wait for the server to go idle, then cold opens of unseen files (ms)."""
+async def idle_opens(
+    spec: ServerSpec, size: int, root: Path, args: argparse.Namespace
+) -> tuple[list[float], list[float]]:
+    """static_bench.py's "open": warm up, wait for the server to go idle, then cold opens of unseen files (ms, and
+    the server's CPU ms for each)."""
     workspace, elsewhere = root / "workspace", root / "elsewhere"
     workspace.mkdir(parents=True, exist_ok=True)
     files = [write_mistaken(elsewhere / f"r{i}", size, project=f"{root.name}-r{i}") for i in range(args.idle_opens)]
     client = await start(spec, workspace, {})
     opens: list[float] = []
+    cpus: list[float] = []
     try:
         client.notify("initialized", {})
         warmup = elsewhere / "warmup" / "compose.yaml"
@@ -208,16 +220,17 @@ async def idle_opens(spec: ServerSpec, size: int, root: Path, args: argparse.Nam
         client.notify("textDocument/didClose", {"textDocument": {"uri": warmup.as_uri()}})
         await client.settled(limit_s=args.idle_wait)
         for compose, text, line in files:
-            opens.append(
-                round(await open_until_flagged(client, spec, compose.as_uri(), text, line, args.timeout) * 1000, 2)
-            )
+            elapsed, cpu = await open_until_flagged(client, spec, compose.as_uri(), text, line, args.timeout)
+            opens.append(round(elapsed * 1000, 2))
+            if cpu is not None:
+                cpus.append(round(cpu * 1000, 2))
             client.notify("textDocument/didClose", {"textDocument": {"uri": compose.as_uri()}})
             await asyncio.sleep(args.settle)
     except (ConnectionError, TimeoutError, LspError) as err:
         print(f"  ! idle opens: {type(err).__name__}: {err}", file=sys.stderr)
     finally:
         await client.stop()
-    return opens
+    return opens, cpus
 
 
 def median(values: list[float]) -> float | None:
@@ -241,7 +254,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     specs = server_kinds(args)
     dockhand = specs[0]
     samples: list[Sample] = []
-    idle: dict[int, list[float]] = {}
+    idle: dict[int, tuple[list[float], list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="dockhand-first-open-") as tmp:
         for size in args.sizes:
             for index in range(args.samples):
@@ -266,13 +279,15 @@ PHASES = (
 
 def report(result: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
     samples: list[Sample] = result["samples"]
-    idle: dict[int, list[float]] = result["idle"]
+    idle: dict[int, tuple[list[float], list[float]]] = result["idle"]
     rows: list[dict[str, Any]] = []
     print("\nfirst open = fresh server, initialize, initialized, didOpen at once → publishDiagnostics flagging the")
     print('mistake (ms, median of the samples; each sample its own server); idle open = static_bench\'s "open"')
-    print("(one Dockhand server, warmed up and idle, cold opens of unseen files); load = 1-min load average\n")
+    print("(one Dockhand server, warmed up and idle, cold opens of unseen files); cpu = CPU ms the server's threads")
+    print("used meanwhile (median; barely moved by the machine's load); load = 1-min load average\n")
     header = (
-        f"{'services':>8}  {'server':<22}{'first open p50':>15}{'min':>8}{'max':>8}{'n':>4}{'load':>6}{'checks':>8}"
+        f"{'services':>8}  {'server':<22}{'open p50':>9}{'min':>8}{'max':>8}{'cpu p50':>9}{'n':>4}{'load':>6}"
+        f"{'checks':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -284,36 +299,51 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> list[dict[str, A
             row = {
                 "services": size,
                 "server": name,
-                "first_open_ms": values,
-                "first_open_p50": median(values),
+                "open_ms": values,
+                "open_p50": median(values),
+                "cpu_ms": [s.cpu_ms for s in mine if s.cpu_ms is not None],
                 "load": round(statistics.mean(loads), 2) if loads else None,
                 "errors": [s.error for s in mine if s.error],
                 "flags_unknown_key": [s.validates for s in mine if s.validates is not None],
             }
+            row["cpu_p50"] = median(row["cpu_ms"])
             rows.append(row)
+        opens, cpus = idle.get(size, ([], []))
+        rows.append(
+            {
+                "services": size,
+                "server": "dockhand idle open",
+                "open_ms": opens,
+                "open_p50": median(opens),
+                "cpu_ms": cpus,
+                "cpu_p50": median(cpus),
+                "load": None,
+                "errors": [],
+                "flags_unknown_key": [],
+            }
+        )
+        for row in (r for r in rows if r["services"] == size):
+            values = row["open_ms"]
             print(
-                f"{size:>8}  {name:<22}{fmt(row['first_open_p50']):>15}{fmt(min(values) if values else None):>8}"
-                f"{fmt(max(values) if values else None):>8}{len(values):>4}{row['load'] or 0:>6.1f}"
-                f"{checks(row['flags_unknown_key']):>8}"
+                f"{size:>8}  {row['server']:<22}{fmt(row['open_p50']):>9}{fmt(min(values) if values else None):>8}"
+                f"{fmt(max(values) if values else None):>8}{fmt(row['cpu_p50']):>9}{len(values):>4}"
+                f"{fmt(row['load']):>6}{checks(row['flags_unknown_key']):>8}"
             )
             for error in row["errors"][:2]:
                 print(f"{'':>10}! {error}")
-        idle_p50 = median(idle.get(size, []))
-        rows.append(
-            {"services": size, "server": "dockhand idle open", "idle_open_ms": idle.get(size, []), "p50": idle_p50}
-        )
-        print(f"{size:>8}  {'dockhand idle open':<22}{fmt(idle_p50):>15}{'':>16}{len(idle.get(size, [])):>4}")
     print()
     for size in args.sizes:
-        ours = median(next(r["first_open_ms"] for r in rows if r["services"] == size and r["server"] == "dockhand"))
-        yaml_ls = [r for r in rows if r["services"] == size and r["server"] == "yaml-language-server"]
-        theirs = yaml_ls[0]["first_open_p50"] if yaml_ls else None
-        idle_p50 = median(idle.get(size, []))
+        by_server = {r["server"]: r for r in rows if r["services"] == size}
+        ours, idle_row = by_server.get("dockhand"), by_server.get("dockhand idle open")
+        theirs = by_server.get("yaml-language-server")
         parts = []
-        if ours and theirs:
-            parts.append(f"{theirs / ours:.1f}x faster than yaml-language-server (target ≥ 5x)")
-        if ours and idle_p50:
-            parts.append(f"{ours / idle_p50:.2f}x its idle open (target ≤ 2x)")
+        if ours and theirs and ours["open_p50"] and theirs["open_p50"]:
+            parts.append(f"{theirs['open_p50'] / ours['open_p50']:.1f}x faster than yaml-language-server (≥ 5x)")
+        if ours and idle_row and ours["open_p50"] and idle_row["open_p50"]:
+            ratio = f"{ours['open_p50'] / idle_row['open_p50']:.2f}x its idle open (≤ 2x)"
+            if ours["cpu_p50"] and idle_row["cpu_p50"]:
+                ratio += f", CPU {ours['cpu_p50'] / idle_row['cpu_p50']:.2f}x"
+            parts.append(ratio)
         print(f"{size:>8} services: Dockhand's first open is {', '.join(parts) or '—'}")
     print("\nwhere Dockhand's first open goes (its start-up timeline; ms after `initialized`, median of the samples):")
     for size in args.sizes:

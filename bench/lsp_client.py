@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +56,25 @@ class LspProcess:
         )
         self._reader = asyncio.create_task(self._read_loop())
         self._stderr_drain = asyncio.create_task(self._drain_stderr())
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server's threads have run so far (Linux's per-thread schedstat, ns-exact; None elsewhere).
+
+        On a shared machine the wall time of a step swings with the load; the CPU it used barely does."""
+        if self._proc is None:
+            return None
+        total = 0
+        try:
+            for task in os.listdir(f"/proc/{self._proc.pid}/task"):
+                with contextlib.suppress(OSError), open(f"/proc/{self._proc.pid}/task/{task}/schedstat") as stat:
+                    total += int(stat.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return total / 1e9
 
     async def settled(self, quiet_s: float = 1.0, limit_s: float = 120.0) -> float:
         """Wait until the server and every process it started have used < 5 % of a core for `quiet_s` (it has
