@@ -93,14 +93,9 @@ class Sample:
 
 def server_kinds(args: argparse.Namespace) -> list[ServerSpec]:
     peers = ensure_peers()
+    schemas, off = {args.schema.as_uri(): "*.y*ml"}, {"enable": False}  # as static_bench.py gives them
     yaml_settings = {
-        "yaml": {
-            "schemas": {args.schema.as_uri(): "*.y*ml"},
-            "schemaStore": {"enable": False},
-            "validate": True,
-            "hover": True,
-            "completion": True,
-        }
+        "yaml": {"schemas": schemas, "schemaStore": off, "validate": True, "hover": True, "completion": True}
     }
     env = {**os.environ, **dict(item.split("=", 1) for item in args.dockhand_env)}
     specs = [ServerSpec("dockhand", [sys.executable, "-m", "dockhand"], "dockercompose", env=env)]
@@ -260,8 +255,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for index in range(args.samples):
                 # Alternate the order, so that neither server always runs right after the other's exit.
                 for spec in specs if index % 2 == 0 else list(reversed(specs)):
-                    slug = spec.name.replace(" ", "-").strip("()").replace("(", "").replace(")", "")
-                    root = Path(tmp) / f"{slug}-{size}-s{index}"
+                    root = Path(tmp) / f"{spec.name.split()[-1].strip('()')}-{size}-s{index}"
                     print(f"… {size} services, sample {index + 1}, {spec.name}", file=sys.stderr, flush=True)
                     samples.append(await first_open(spec, size, root, args))
             print(f"… {size} services, idle opens, dockhand", file=sys.stderr, flush=True)
