@@ -30,17 +30,19 @@ def server_with_hooks(calls: list[str], done: asyncio.Event | None = None) -> Do
     return server
 
 
-async def test_the_first_analysis_starts_the_work_once_in_its_own_loop_turn() -> None:
+async def test_the_first_analysis_starts_the_work_once_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "STARTUP_AFTER_FIRST_S", 0.01)
     calls: list[str] = []
-    server = server_with_hooks(calls)
+    done = asyncio.Event()
+    server = server_with_hooks(calls, done)
     server.defer_startup()
     server.first_analysis_done()
     server.first_analysis_done()
-    assert calls == []  # not inside the didOpen handler: the next loop turn
-    await asyncio.sleep(0)
+    assert calls == []  # not inside the didOpen handler
+    await asyncio.wait_for(done.wait(), 30)
     assert calls == ["live", "failing", "telemetry"]  # one failing hook does not keep the others from starting
     server.first_analysis_done()
-    await asyncio.sleep(0)
+    server.start_background("again")
     assert calls == ["live", "failing", "telemetry"]
     assert list(server.timeline.marks()) == ["start-up work began"]
 
