@@ -243,7 +243,7 @@ def register(server: DockhandServer) -> None:
     """Start the stack watcher with the live runtime; add the diagnostics, hover, lenses and commands."""
     feature = SwarmFeature(server)
     _features[server] = feature
-    server.on_initialized.append(feature.start)
+    server.on_started.append(feature.start)
     server.on_shutdown.append(feature.stop)
     server.diagnostic_sources.append(feature.diagnostics)
     server.lens_sources.append(feature.lenses)
