@@ -144,6 +144,15 @@ class Sample:
 
 
 async def soak(args: argparse.Namespace) -> None:
+    stacks: list[Stack] = []
+    try:
+        await soak_with(args, stacks)
+    finally:  # a failed start (or Ctrl-C) must not leave the example stack running
+        for stack in stacks:
+            stack.down()
+
+
+async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="dh-soak-"))
     stack: Stack | None = None
     metrics_port, otlp_port = free_port(), free_port()
@@ -152,6 +161,7 @@ async def soak(args: argparse.Namespace) -> None:
         copy = workdir / "parcel-shop"
         shutil.copytree(EXAMPLE.parent, copy)
         stack = Stack(copy / "compose.yaml")
+        stacks.append(stack)
         stack.up(otlp_port)
         compose_file = stack.compose_file
     else:
@@ -173,7 +183,7 @@ async def soak(args: argparse.Namespace) -> None:
         },
         "initializationOptions": {"trusted": True, "metricsPort": metrics_port, "otlpPort": otlp_port},
     }
-    _, result = await server.request("initialize", init)
+    _, result = await server.request("initialize", init, wait_s=180)  # a loaded 2-core machine starts slowly
     caps = result["capabilities"]
     server.notify("initialized", {})
     text = compose_file.read_text()
@@ -269,6 +279,7 @@ async def soak(args: argparse.Namespace) -> None:
     await server.stop()
     if stack is not None:
         stack.down()
+        stacks.remove(stack)
     shutil.rmtree(workdir, ignore_errors=True)  # the telemetry store alone is ~90 MB after 10 minutes
     report(samples, errors, args)
 

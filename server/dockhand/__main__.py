@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from dockhand.lsp.app import create_server  # imported late: argument errors stay fast
 
+    if settings.heap_snapshots_dir:  # after the imports: tracing them would only slow the start down
+        from dockhand.observe import heap
+
+        heap.start(settings.heap_snapshots_dir, settings.heap_snapshot_every_s)
+
     server = create_server(settings)
     try:
         if args.tcp:

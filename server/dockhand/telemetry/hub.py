@@ -172,6 +172,24 @@ class Telemetry:
             self.store.enforce_retention(now)
         self.latency.prune(now)
         self.logs.prune(now)
+        for service, history in list(self.scrapes.items()):
+            history.prune(now / 1e9)
+            if not len(history):
+                del self.scrapes[service]
+
+    def buffer_sizes(self) -> dict[str, Callable[[], int]]:
+        """What each in-memory buffer holds now, by its /metrics name (dockhand_store_items{store=…}).
+
+        log_lines: ≤ DOCKHAND_LOG_CORRELATION_LINES per followed container, within DOCKHAND_LOG_CORRELATION_WINDOW_S;
+        log_traces: trace ids indexed in them; latency_rollups: (service, operation, minute) histograms, ≤
+        latency.MAX_OPERATIONS per minute of DOCKHAND_TELEMETRY_MAX_AGE_S; scrapes: Actuator scrapes kept, ≤
+        FINE_S / interval + one a minute of the retention age, per service."""
+        return {
+            "log_lines": self.logs.line_count,
+            "log_traces": self.logs.trace_count,
+            "latency_rollups": self.latency.entries,
+            "scrapes": lambda: sum(len(history) for history in list(self.scrapes.values())),
+        }
 
     def follow(self, targets: Iterable[FollowTarget]) -> None:
         """Follow the logs of exactly these containers."""

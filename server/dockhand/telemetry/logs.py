@@ -119,6 +119,10 @@ class ContainerBuffer:
             out.append(LogLine(self.service, self.container, t, text, trace_id, found[1] if found else ""))
         return out
 
+    def trace_count(self) -> int:
+        """Trace ids indexed."""
+        return len(self._by_trace)
+
     def newest_time_ns(self) -> int:
         """Time of the newest buffered line (0 when empty): where a restarted follower resumes."""
         return self._lines[-1][0] if self._lines else 0
@@ -136,21 +140,23 @@ class LogCorrelator:
     def buffer(self, container: str, service: str) -> ContainerBuffer:
         """The buffer of a container (created on first use)."""
         with self._lock:
-            found = self._buffers.get(container)
-            if found is None:
-                found = self._buffers[container] = ContainerBuffer(container, service, self.max_lines)
-            return found
+            return self._buffer(container, service)
+
+    def _buffer(self, container: str, service: str) -> ContainerBuffer:
+        found = self._buffers.get(container)
+        if found is None:
+            found = self._buffers[container] = ContainerBuffer(container, service, self.max_lines)
+        return found
 
     def add(self, container: str, service: str, time_ns: int, text: str) -> str | None:
         """Buffer one line of a container; returns its trace id."""
-        buffer = self.buffer(container, service)
-        with self._lock:
-            return buffer.add(time_ns, text)
+        with self._lock:  # found and filled under one lock: prune() drops empty buffers
+            return self._buffer(container, service).add(time_ns, text)
 
     def add_many(self, container: str, service: str, lines: list[tuple[int, str]]) -> None:
         """Buffer a batch of (time_ns, text) lines of one container under one lock."""
-        buffer = self.buffer(container, service)
         with self._lock:
+            buffer = self._buffer(container, service)
             for time_ns, text in lines:
                 buffer.add(time_ns, text)
 
@@ -160,11 +166,13 @@ class LogCorrelator:
             self._buffers.pop(container, None)
 
     def prune(self, now_ns: int) -> None:
-        """Apply the time window to every buffer."""
+        """Apply the time window to every buffer; forget buffers left empty (containers long gone or quiet)."""
         cutoff = now_ns - int(self.window_s * 1e9)
         with self._lock:
-            for buffer in self._buffers.values():
+            for container, buffer in list(self._buffers.items()):
                 buffer.drop_before(cutoff)
+                if not len(buffer):
+                    del self._buffers[container]
 
     def lines_for_trace(self, trace_id: str) -> list[LogLine]:
         """Every buffered line of every container that carries `trace_id`, in time order."""
@@ -184,3 +192,8 @@ class LogCorrelator:
         """Lines buffered over all containers."""
         with self._lock:
             return sum(len(b) for b in self._buffers.values())
+
+    def trace_count(self) -> int:
+        """Trace ids indexed over all containers (a trace seen by two containers counts twice)."""
+        with self._lock:
+            return sum(b.trace_count() for b in self._buffers.values())

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -12,6 +16,7 @@ from dockhand.telemetry.latency import MINUTE_NS, LatencyRow, SpanLatency, combi
 from dockhand.telemetry.prometheus import ScrapeHistory, parse_http_histograms, rows_from_histograms
 
 NOW = time.time_ns()
+Row = tuple[Any, str, str, int, int, int, int]
 
 
 def exact(values: list[int], q: float) -> float:
@@ -178,3 +183,99 @@ def test_an_operation_seen_by_spans_and_prometheus_is_one_row() -> None:
     assert merged.count == 40 and merged.metrics_count == 55  # the traced requests, and all Prometheus counted
     assert merged.to_payload()["sources"] == ["spans", "prometheus"] and merged.to_payload()["metricsCount"] == 55
     assert rows[2].to_payload()["sources"] == ["prometheus"] and "metricsCount" not in rows[2].to_payload()
+
+
+def traced_bytes(build: Callable[[], object]) -> tuple[object, int]:
+    """What `build()` returns and the Python memory it still holds (tracemalloc, after a collection)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        built = build()
+        gc.collect()
+        return built, tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def minute_of_spans(rng: random.Random, minute: int, operations: int = 40, per_operation: int = 50) -> list[Row]:
+    """One minute of server spans: `operations` operations of 5 services, log-normal durations around 3 ms."""
+    start = NOW - (60 - minute) * MINUTE_NS
+    return [
+        (0, f"svc{op % 5}", f"GET /op{op}", 2, start + i * 1_000_000_000, int(rng.lognormvariate(15, 0.6)), 0)
+        for op in range(operations)
+        for i in range(per_operation)
+    ]
+
+
+def test_an_hour_of_latency_rollups_stays_small_as_the_maintenance_packs_finished_minutes() -> None:
+    """The rollups keep an hour of minutes; kept as dicts of ints they grew ~0.2 MB a minute under the example
+    stack's load for that whole hour (the soak's slow RSS rise). Packed, an hour of 40 operations fits in 1 MB."""
+    rng = random.Random(7)
+
+    def an_hour() -> SpanLatency:
+        latency = SpanLatency(max_age_s=3600)
+        for minute in range(60):
+            latency.add_rows(minute_of_spans(rng, minute))
+            latency.prune(NOW - (59 - minute) * MINUTE_NS)  # the hub's maintenance, twice a minute
+        return latency
+
+    latency, held = traced_bytes(an_hour)
+    assert held < 1_000_000, f"an hour of rollups holds {held / 1e6:.1f} MB"
+    assert isinstance(latency, SpanLatency) and 60 * 40 <= latency.entries() <= 61 * 40  # a minute at each end
+
+
+def test_packed_minutes_answer_exactly_like_live_ones_and_late_spans_still_count() -> None:
+    rng = random.Random(3)
+    live, packed = SpanLatency(), SpanLatency()
+    for minute in range(50, 60):
+        rows = minute_of_spans(rng, minute, operations=6, per_operation=20)
+        rows += [(0, "svc0", "GET /op0", 2, NOW - (60 - minute) * MINUTE_NS, 5_000_000, 2)]  # an error each minute
+        live.add_rows(rows)
+        packed.add_rows(rows)
+    packed.prune(NOW + 5 * MINUTE_NS)  # every minute is finished now: all packed
+    assert packed.entries() == live.entries() == 60
+    for window_s in (60, 300, 600, 3600):
+        assert packed.table(window_s, NOW) == live.table(window_s, NOW)
+        assert packed.service_summary("svc0", window_s, NOW) == live.service_summary("svc0", window_s, NOW)
+    late = [(0, "svc1", "GET /op1", 2, NOW - 5 * MINUTE_NS, 7_000_000, 0)]  # a minute that is packed already
+    live.add_rows(late)
+    packed.add_rows(late)
+    assert packed.table(600, NOW) == live.table(600, NOW)
+    assert packed.services() == live.services() == {f"svc{i}" for i in range(5)}
+    packed.prune(NOW + 2 * 3600 * 1_000_000_000)
+    assert packed.entries() == 0 and packed.services() == set()
+
+
+def test_prometheus_history_packs_the_scrapes_it_keeps_for_the_hour() -> None:
+    """~9 KB a parsed scrape of an example service, one kept a minute per service for the retention hour: packed,
+    a kept minute of six operations with twelve buckets costs ~1.3 KB."""
+    bounds = [0.001 * 2**i for i in range(11)]
+
+    def scrape(requests: int) -> str:
+        lines = ["# TYPE http_server_requests_seconds histogram"]
+        for op in range(6):
+            labels = f'method="GET",uri="/op{op}",outcome="SUCCESS",status="200"'
+            lines += [f'http_server_requests_seconds_bucket{{{labels},le="{le}"}} {requests}' for le in bounds]
+            lines += [
+                f'http_server_requests_seconds_bucket{{{labels},le="+Inf"}} {requests}',
+                f"http_server_requests_seconds_count{{{labels}}} {requests}",
+                f"http_server_requests_seconds_sum{{{labels}}} {requests * 0.001}",
+            ]
+        return "\n".join(lines) + "\n"
+
+    history = ScrapeHistory(keep_s=3600)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for second in range(0, 3600, 15):
+            history.add(float(second), scrape(second))
+            if second == 600:  # the two minutes of every scrape are full: what grows now is the kept minutes
+                gc.collect()
+                ten_minutes = tracemalloc.get_traced_memory()[0]
+        gc.collect()
+        per_minute = (tracemalloc.get_traced_memory()[0] - ten_minutes) / 50
+    finally:
+        tracemalloc.stop()
+    assert per_minute < 2500, f"{per_minute:.0f} bytes a minute kept"
+    assert history.window(600, 3585.0)["GET /op3"].count in range(600, 661)

@@ -156,6 +156,8 @@ class TelemetryRuntime:
         if timeline is not None:
             timeline.mark(TELEMETRY_STARTED)
         metrics.measure_store("spans", lambda: stored_spans(hub))
+        for store, size in hub.buffer_sizes().items():
+            metrics.measure_store(store, size)
         self._started.set()
         if hub.error is not None:
             self._warn(hub.error)

@@ -1,0 +1,98 @@
+"""Opt-in heap diagnostics: tracemalloc snapshots of the running server, written to a folder every few minutes.
+
+`DOCKHAND_HEAP_SNAPSHOTS_DIR=/tmp/heap` starts tracemalloc (tracebacks HEAP_TRACE_DEPTH frames deep) when the
+server starts and writes `heap-<seconds since start>.pickle` plus a line of `heap.jsonl` (RSS, what tracemalloc
+holds, glibc malloc's own view) every `DOCKHAND_HEAP_SNAPSHOT_EVERY_S`. tracemalloc slows allocation-heavy code
+several fold: this is for finding a leak (compare two snapshots with `bench/heap_diff.py`), never for figures.
+Only Python's allocators are traced: memory SQLite or libyaml take with malloc shows in `heap.jsonl`'s malloc
+figures and RSS, not in the snapshots — the gap between the two says which side grows.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("dockhand.observe")
+
+HEAP_TRACE_DEPTH = 10
+"""Frames kept per allocation: enough to reach the caller that owns a buffer through helpers and dataclasses."""
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                     "keepcost")
+    ]  # fmt: skip
+
+
+def malloc_figures() -> dict[str, int]:
+    """glibc's mallinfo2 (bytes in use, free inside the heap, mmapped), or {} where it is not glibc."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return {"arena": info.arena, "in_use": info.uordblks, "free": info.fordblks, "mmapped": info.hblkhd}
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def figures(started: float) -> dict[str, Any]:
+    """One line of heap.jsonl."""
+    traced, peak = tracemalloc.get_traced_memory()
+    return {
+        "t": round(time.monotonic() - started, 1),
+        "rss": rss_bytes(),
+        "traced": traced,
+        "traced_peak": peak,
+        "blocks": sys.getallocatedblocks(),
+        "gc": [len(gc.get_objects(generation)) for generation in range(3)],
+        "malloc": malloc_figures(),
+    }
+
+
+def start(directory: str, every_s: float) -> threading.Thread | None:
+    """Start tracemalloc and a daemon thread that writes a snapshot every `every_s` (no-op without a folder)."""
+    if not directory:
+        return None
+    folder = Path(directory).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    tracemalloc.start(HEAP_TRACE_DEPTH)
+    started = time.monotonic()
+
+    def loop() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                line = figures(started)
+                tracemalloc.take_snapshot().dump(str(folder / f"heap-{int(line['t']):06d}.pickle"))
+                with open(folder / "heap.jsonl", "a") as out:
+                    out.write(json.dumps(line) + "\n")
+            except Exception as exc:  # a full disk must not take the server down
+                logger.warning("heap snapshot failed: %s", exc)
+
+    thread = threading.Thread(target=loop, name="heap-snapshots", daemon=True)
+    thread.start()
+    logger.info("heap snapshots every %.0f s into %s (tracemalloc on: slower)", every_s, folder)
+    return thread
