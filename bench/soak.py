@@ -309,6 +309,16 @@ def report(samples: list[Sample], errors: dict[str, int], args: argparse.Namespa
         f"slope over the second half {slope:+.2f} MB/min"
     )
     print(f"RSS median per minute: {' '.join(f'{m:.1f}' for m in medians)} MB; threads after warm-up: {threads}")
+    if samples[-1].t >= 1800:  # a long run: the level per 10 minutes, and the slope once the 15-minute windows are full
+        tens: dict[int, list[float]] = {}
+        for s in samples:
+            tens.setdefault(int(s.t // 600), []).append(s.rss_mb)
+        print(
+            f"RSS median per 10 minutes: {' '.join(f'{statistics.median(v):.1f}' for _, v in sorted(tens.items()))} MB"
+        )
+        last = [s for s in samples if s.t >= samples[-1].t - 1800]
+        late = statistics.linear_regression([s.t / 60 for s in last], [s.rss_mb for s in last]).slope
+        print(f"slope over the last 30 minutes {late:+.3f} MB/min")
     if all_hovers:
         print(
             f"hovers: {len(all_hovers)}, p50 {statistics.median(all_hovers):.2f} ms, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from tests.live_server import free_port, listening_addresses, running_server, server_process, wait_for_log
+from tests.unit.telemetry.otlp_samples import new_span_id, new_trace_id, span_dict, traces_protobuf
 
 OUR_FAMILIES = {
     "dockhand_lsp_seconds",
@@ -151,3 +153,37 @@ async def test_editing_leaves_no_handler_futures_behind(tmp_path: Path) -> None:
         tracked = [s.value for s in families["dockhand_lsp_tracked_futures"]]
         assert changes == 300
         assert tracked and tracked[0] < 10, f"{tracked[0]:.0f} futures kept after {changes:.0f} edits"
+
+
+async def test_metrics_show_what_each_telemetry_buffer_holds(tmp_path: Path) -> None:
+    """Every in-memory telemetry buffer is bounded and /metrics says how full it is, so a user whose server grows
+    can see what holds the memory: spans stored, latency rollups, trace-log lines and traces, Actuator scrapes."""
+    port, metrics_port = free_port(), free_port()
+    options = {"otlpPort": port, "telemetryDir": str(tmp_path / "telemetry"), "metricsPort": metrics_port}
+    async with running_server(options) as lsp:
+        assert await wait_for_log(lsp, f"metrics on http://127.0.0.1:{metrics_port}/metrics")
+        assert await wait_for_log(lsp, f"OTLP receiver listening on http://127.0.0.1:{port}")
+        now = time.time_ns()
+        spans = {
+            "orders": [span_dict(new_trace_id(), new_span_id(), "GET /orders", now, 3_000_000) for _ in range(7)]
+            + [span_dict(new_trace_id(), new_span_id(), "POST /orders", now, 5_000_000) for _ in range(3)],
+            "billing": [span_dict(new_trace_id(), new_span_id(), "GET /invoices", now, 2_000_000)],
+        }
+        async with httpx.AsyncClient(timeout=5) as http:
+            answer = await http.post(
+                f"http://127.0.0.1:{port}/v1/traces",
+                content=traces_protobuf(spans),
+                headers={"Content-Type": "application/x-protobuf"},
+            )
+        assert answer.status_code == 200
+        stores: dict[str, float] = {}
+        for _ in range(100):  # stored, then folded into the rollups by the next poll: bounded wait
+            families = await scrape(metrics_port)
+            stores = {s.labels["store"]: s.value for s in families["dockhand_store_items"]}
+            if stores.get("latency_rollups") == 3:
+                break
+            await asyncio.sleep(0.1)
+        assert stores.get("spans") == 11, stores
+        assert stores.get("latency_rollups") == 3, stores  # (service, operation, minute) histograms
+        assert stores.get("log_lines") == 0 and stores.get("log_traces") == 0, stores  # no containers followed
+        assert stores.get("scrapes") == 0, stores

@@ -59,6 +59,9 @@ REMOTE_TIMEOUT_S = 5
 """A remote engine's request limit: a cut link is noticed (and hovers marked stale) within about this."""
 HEARTBEAT_S = 3.0
 """A quiet remote event stream is checked this often: a dropped link sends no error, it just goes silent."""
+MAX_EVENT_BACKLOG = 5000
+"""Events queued while the watcher is busy; past this many they are dropped for one resync (a list and an inspect
+of every compose container), which covers whatever they said: a stalled watcher never holds unbounded memory."""
 
 
 def docker_host() -> str:
@@ -89,11 +92,17 @@ class _Inbox:
         self._events: collections.deque[Mapping[str, Any]] = collections.deque()
         self._ready = threading.Condition()
         self._ended: BaseException | None = None
+        self.overflowed = False
+        """Events were dropped (MAX_EVENT_BACKLOG): the watcher must resync before it applies the next ones."""
 
     def pump(self, stream: Iterable[Mapping[str, Any]]) -> None:
         try:
             for event in stream:
                 with self._ready:
+                    if len(self._events) >= MAX_EVENT_BACKLOG:
+                        metrics.DOCKER_EVENT_BACKLOG.dec(len(self._events))
+                        self._events.clear()
+                        self.overflowed = True
                     self._events.append(event)
                     metrics.DOCKER_EVENT_BACKLOG.inc()
                     self._ready.notify()
@@ -104,8 +113,9 @@ class _Inbox:
             self._ended = ended
             self._ready.notify()
 
-    def take(self, timeout: float) -> list[Mapping[str, Any]]:
-        """All events that arrived (waiting up to `timeout` for the first); raises the stream's end once drained."""
+    def take(self, timeout: float) -> list[Mapping[str, Any]] | None:
+        """All events that arrived (waiting up to `timeout` for the first); None when some were dropped (resync
+        first); raises the stream's end once drained."""
         with self._ready:
             if not self._events and self._ended is None:
                 self._ready.wait(timeout)
@@ -113,6 +123,10 @@ class _Inbox:
                 raise self._ended
             batch = list(self._events)
             self._events.clear()
+            if self.overflowed:
+                self.overflowed = False
+                metrics.DOCKER_EVENT_BACKLOG.dec(len(batch))
+                return None
             return batch
 
 
@@ -180,7 +194,11 @@ class EngineWatcher:
                 heard = time.monotonic()
                 while not self._stop.is_set():
                     batch = inbox.take(timeout=0.5)  # raises once the stream has ended
-                    if batch:
+                    if batch is None:  # the backlog overflowed: what it said is re-read from the engine
+                        logger.info("Docker events piled up past %d: reading every container again", MAX_EVENT_BACKLOG)
+                        heard, self._contact = time.monotonic(), time.time()
+                        self._resync(client, version)
+                    elif batch:
                         heard, self._contact = time.monotonic(), time.time()
                         self._apply(client, batch)
                         metrics.DOCKER_EVENT_BACKLOG.dec(len(batch))
