@@ -70,6 +70,21 @@ def test_buffers_are_bounded_and_evicted_lines_leave_the_index() -> None:
     assert [line.time_ns for line in logs.lines_for_trace(TRACE)] == [4]
 
 
+def test_the_window_empties_the_index_and_forgets_containers_left_without_lines() -> None:
+    """Containers come and go all day (every `up` makes new ones): a buffer the window has emptied must go too."""
+    logs = LogCorrelator(max_lines=100, window_s=60)
+    second = 1_000_000_000
+    for n in range(20):  # twenty short-lived containers, one traced line each
+        logs.add(f"c{n}", "svc", n * second, f"[{n + 1:032x}-{SPAN}] hello")  # (an all-zero id is no trace)
+    assert (logs.line_count(), logs.trace_count()) == (20, 20)
+    logs.prune(now_ns=75 * second)  # lines before second 15 are out of the window
+    assert (logs.line_count(), logs.trace_count()) == (5, 5)
+    assert len(logs._buffers) == 5
+    assert logs.resume_time_ns("c3") == 0 and logs.resume_time_ns("c19") == 19 * second
+    logs.add("c3", "svc", 76 * second, f"[{TRACE}-{SPAN}] back again")  # a container seen again starts afresh
+    assert [line.container for line in logs.lines_for_trace(TRACE)] == ["c3"]
+
+
 def test_docker_timestamps_keep_nanoseconds() -> None:
     time_ns, text = split_timestamp("2024-01-01T10:00:00.123456789Z hello world")
     assert time_ns == 1_704_103_200_123_456_789 and text == "hello world"
