@@ -256,7 +256,8 @@ class SpanLatency:
                     self._packed.setdefault(minute, []).append(PackedMinute(per_key))
             for minute in [m for m in self._packed if m < oldest]:
                 del self._packed[minute]
-            for minute in [m for m in self._live if m < oldest]:
+            future = now_ns // MINUTE_NS + int(self.max_age_s // 60)  # a clock that far ahead is wrong, not early
+            for minute in [m for m in self._live if m < oldest or m > future]:
                 del self._live[minute]
             held = {key for per_key in self._live.values() for key in per_key}
             held.update(key for packs in self._packed.values() for pack in packs for key in pack.keys)

@@ -200,7 +200,7 @@ def traced_bytes(build: Callable[[], object]) -> tuple[object, int]:
 
 def minute_of_spans(rng: random.Random, minute: int, operations: int = 40, per_operation: int = 50) -> list[Row]:
     """One minute of server spans: `operations` operations of 5 services, log-normal durations around 3 ms."""
-    start = NOW - (60 - minute) * MINUTE_NS
+    start = NOW - NOW % MINUTE_NS - (60 - minute) * MINUTE_NS  # at the minute's start: its spans stay in it
     return [
         (0, f"svc{op % 5}", f"GET /op{op}", 2, start + i * 1_000_000_000, int(rng.lognormvariate(15, 0.6)), 0)
         for op in range(operations)
@@ -245,6 +245,15 @@ def test_packed_minutes_answer_exactly_like_live_ones_and_late_spans_still_count
     assert packed.services() == live.services() == {f"svc{i}" for i in range(5)}
     packed.prune(NOW + 2 * 3600 * 1_000_000_000)
     assert packed.entries() == 0 and packed.services() == set()
+
+
+def test_spans_stamped_far_ahead_do_not_pile_up() -> None:
+    """An exporter with a broken clock (or a hostile one) must not make a minute per distinct future stamp."""
+    latency = SpanLatency(max_age_s=3600)
+    far = [(0, "svc", "GET /", 2, NOW + (2 + i) * 3600 * 1_000_000_000, 1_000_000, 0) for i in range(500)]
+    latency.add_rows([*far, (0, "svc", "GET /", 2, NOW, 1_000_000, 0)])
+    latency.prune(NOW)
+    assert latency.entries() == 1
 
 
 def test_prometheus_history_packs_the_scrapes_it_keeps_for_the_hour() -> None:
