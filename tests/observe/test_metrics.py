@@ -25,6 +25,7 @@ OUR_FAMILIES = {
     "dockhand_poller_errors",
     "dockhand_store_items",
     "dockhand_otlp_requests",
+    "dockhand_malloc_bytes",
 }
 
 
@@ -88,6 +89,8 @@ async def test_metrics_count_each_lsp_message_by_method_and_outcome(tmp_path: Pa
         assert all(value >= 0 for value in stores.values())
         rss = [s.value for s in families["process_resident_memory_bytes"]]
         assert rss and rss[0] > 1_000_000
+        malloc = {s.labels["kind"]: s.value for s in families["dockhand_malloc_bytes"]}
+        assert set(malloc) == {"in_use", "free", "mmapped"} and 0 < malloc["in_use"] < rss[0]  # glibc, as on Debian
 
 
 async def test_metrics_listen_on_loopback_only() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import json
 import logging
@@ -37,14 +38,22 @@ class _MallInfo2(ctypes.Structure):
     ]  # fmt: skip
 
 
-def malloc_figures() -> dict[str, int]:
-    """glibc's mallinfo2 (bytes in use, free inside the heap, mmapped), or {} where it is not glibc."""
+@functools.cache
+def _mallinfo2() -> Any:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallinfo2 = libc.mallinfo2
-    except (OSError, AttributeError):
-        return {}
+        mallinfo2 = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
+    except (OSError, AttributeError):  # not glibc, or older than 2.33
+        return None
     mallinfo2.restype = _MallInfo2
+    return mallinfo2
+
+
+def malloc_figures() -> dict[str, int]:
+    """glibc's mallinfo2 over all arenas: bytes in use, free but held (fragmentation: RSS that no object uses),
+    mmapped; {} where it is not glibc. Python objects live in pymalloc's own arenas (not counted here) when small."""
+    mallinfo2 = _mallinfo2()
+    if mallinfo2 is None:
+        return {}
     info = mallinfo2()
     return {"arena": info.arena, "in_use": info.uordblks, "free": info.fordblks, "mmapped": info.hblkhd}
 

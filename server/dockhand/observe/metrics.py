@@ -23,6 +23,7 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from dockhand.errors import DiagnosticError
+from dockhand.observe import heap
 
 logger = logging.getLogger("dockhand.observe")
 
@@ -82,6 +83,22 @@ OTLP_REQUESTS = Counter(
     ["route", "outcome"],
     registry=REGISTRY,
 )
+
+MALLOC_BYTES = Gauge(
+    "dockhand_malloc_bytes",
+    "glibc malloc's view of the process (SQLite, large Python objects, threads' arenas): bytes in_use, free (held "
+    "but unused: fragmentation), mmapped. RSS that grows while in_use stays is fragmentation, not a leak.",
+    ["kind"],
+    registry=REGISTRY,
+)
+
+
+def _malloc_bytes(kind: str) -> Callable[[], float]:
+    return lambda: float(heap.malloc_figures().get(kind, 0))
+
+
+for _kind in ("in_use", "free", "mmapped"):
+    MALLOC_BYTES.labels(kind=_kind).set_function(_malloc_bytes(_kind))
 
 
 def measure_store(store: str, size: Callable[[], int]) -> None:
