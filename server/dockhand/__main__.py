@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from dockhand import __version__, log
+from dockhand import __version__, log, malloc
 from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
 
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dockhand: {err.message}\n  fix: {err.remediation}", file=sys.stderr)
         return 2
     log.configure(settings.log_level)
+    malloc.limit_arenas()  # before any thread starts: see dockhand/malloc.py
 
     from dockhand.lsp.app import create_server  # imported late: argument errors stay fast
 

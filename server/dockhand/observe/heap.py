@@ -24,6 +24,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from dockhand.malloc import libc
+
 logger = logging.getLogger("dockhand.observe")
 
 HEAP_TRACE_DEPTH = 10
@@ -40,9 +42,9 @@ class _MallInfo2(ctypes.Structure):
 
 @functools.cache
 def _mallinfo2() -> Any:
-    try:
-        mallinfo2 = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallinfo2
-    except (OSError, AttributeError):  # not glibc, or older than 2.33
+    lib = libc()
+    mallinfo2 = getattr(lib, "mallinfo2", None)  # not glibc, or older than 2.33
+    if mallinfo2 is None:
         return None
     mallinfo2.restype = _MallInfo2
     return mallinfo2

@@ -15,6 +15,7 @@ from typing import Any
 
 from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
+from dockhand.malloc import release_free_memory
 from dockhand.telemetry import graph
 from dockhand.telemetry.latency import LatencyRow, SpanLatency, combine_sources
 from dockhand.telemetry.log_follower import FollowTarget, LogFollowers
@@ -176,6 +177,7 @@ class Telemetry:
             history.prune(now / 1e9)
             if not len(history):
                 del self.scrapes[service]
+        release_free_memory()  # what the pruning freed goes back to the system, not to an idle arena
 
     def buffer_sizes(self) -> dict[str, Callable[[], int]]:
         """What each in-memory buffer holds now, by its /metrics name (dockhand_store_items{store=…}).
