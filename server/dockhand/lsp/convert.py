@@ -1,6 +1,8 @@
-"""The one place the static model's plain data becomes LSP types: spans to Ranges, the outline to symbols."""
+"""Where plain data and LSP types meet: spans to Ranges, the outline to symbols, request params to dicts."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from lsprotocol import types
 
@@ -62,3 +64,18 @@ def flat_outline(document: ParsedDocument, uri: str) -> list[types.SymbolInforma
 
     walk(outline_entries(document), None)
     return out
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands custom-request params over as namedtuples: back to dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def request_params(params: Any) -> dict[str, Any]:
+    """A dockhand/* request's params as a plain dict ({} when absent or not an object)."""
+    plain = _plain(params)
+    return plain if isinstance(plain, dict) else {}

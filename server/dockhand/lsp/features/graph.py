@@ -17,6 +17,7 @@ from pygls.uris import to_fs_path
 from dockhand.compose.graph import dependency_graph
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
+from dockhand.lsp.convert import request_params
 from dockhand.lsp.features.telemetry import telemetry_of
 from dockhand.runtime.overview import declarations, services_payload
 from dockhand.telemetry.graph_export import FORMATS, export
@@ -27,13 +28,6 @@ if TYPE_CHECKING:
     from dockhand.runtime.state import ProjectInfo, Snapshot
 
 DEFAULT_WINDOW_S = 300.0
-
-
-def _plain(value: Any) -> Any:
-    """pygls hands custom-request params over as namedtuples: back to dicts."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    return value
 
 
 def choose_project(snapshot: Snapshot, wanted: str | None) -> ProjectInfo | None:
@@ -77,8 +71,7 @@ def declared_edges(ls: DockhandServer, info: ProjectInfo) -> list[DeclaredEdge]:
 
 async def graph_payload(ls: DockhandServer, params: Any) -> dict[str, Any]:
     """The dockhand/graph answer."""
-    p = _plain(params) if params is not None else {}
-    p = p if isinstance(p, dict) else {}
+    p = request_params(params)
     window_s = float(p.get("windowS") or DEFAULT_WINDOW_S)
     live = getattr(ls, "live", None)
     snapshot = live.store.snapshot if live is not None else None
@@ -114,8 +107,7 @@ def register(server: DockhandServer) -> None:
 
     @server.feature(protocol.GRAPH_EXPORT)
     async def on_graph_export(ls: DockhandServer, params: Any) -> dict[str, Any]:
-        p = _plain(params) if params is not None else {}
-        fmt = str((p if isinstance(p, dict) else {}).get("format") or "mermaid")
+        fmt = str(request_params(params).get("format") or "mermaid")
         if fmt not in FORMATS:
             err = DiagnosticError(
                 f"Dockhand cannot export a graph as {fmt!r}", f"Ask for one of: {', '.join(FORMATS)}."

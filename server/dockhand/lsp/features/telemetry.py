@@ -24,6 +24,7 @@ from lsprotocol import types
 from dockhand.config import Settings
 from dockhand.errors import DiagnosticError
 from dockhand.lsp import protocol
+from dockhand.lsp.convert import request_params
 from dockhand.lsp.server import DockhandServer
 from dockhand.observe import metrics
 from dockhand.telemetry import graph
@@ -75,20 +76,6 @@ def _add_hover_section(server: DockhandServer) -> None:
         return latency_hover_section(server, context.target.name)
 
     add_hover_section(server, section)
-
-
-def _plain(value: Any) -> Any:
-    """pygls hands custom-request params over as namedtuples: back to dicts and lists."""
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _params(params: Any) -> dict[str, Any]:
-    plain = _plain(params)
-    return plain if isinstance(plain, dict) else {}
 
 
 class TelemetryRuntime:
@@ -279,12 +266,12 @@ def register(server: DockhandServer) -> None:
     @server.feature(protocol.TRACES)
     async def on_traces(ls: DockhandServer, params: Any) -> dict[str, Any]:
         hub = await runtime.hub_ready()
-        return dict(await run(hub.traces, _params(params)))
+        return dict(await run(hub.traces, request_params(params)))
 
     @server.feature(protocol.TRACE)
     async def on_trace(ls: DockhandServer, params: Any) -> dict[str, Any] | None:
         hub = await runtime.hub_ready()
-        trace_id = str(_params(params).get("traceId", ""))
+        trace_id = str(request_params(params).get("traceId", ""))
         found = await run(hub.trace, trace_id)
         if found is None and runtime.provider is not None and trace_id:
             try:  # not copied yet: ask the backend directly
@@ -299,15 +286,15 @@ def register(server: DockhandServer) -> None:
     @server.feature(protocol.LATENCY)
     async def on_latency(ls: DockhandServer, params: Any) -> dict[str, Any]:
         hub = await runtime.hub_ready()
-        p = _params(params)
+        p = request_params(params)
         rows = await run(hub.latency_rows, float(p.get("windowS") or DEFAULT_WINDOW_S), p.get("service") or None)
         return {"rows": [r.to_payload() for r in rows]}
 
     @server.feature(protocol.TRACE_LOGS)
     async def on_trace_logs(ls: DockhandServer, params: Any) -> dict[str, Any]:
         hub = await runtime.hub_ready()
-        return {"lines": await run(hub.trace_logs, str(_params(params).get("traceId", "")))}
+        return {"lines": await run(hub.trace_logs, str(request_params(params).get("traceId", "")))}
 
     @server.feature(protocol.LOG_TRACE)
     def on_log_trace(ls: DockhandServer, params: Any) -> dict[str, str]:
-        return Telemetry.log_trace(str(_params(params).get("line", "")))
+        return Telemetry.log_trace(str(request_params(params).get("line", "")))
