@@ -40,18 +40,10 @@ CMD_RESTART = "dockhand.stack.restart"
 _SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning}
 
 
-def service_keys(node: Node | None, depth: int = 0) -> set[str]:
-    """A service's keys, with those merged in by `<<: *anchor` (the example stack takes `build` that way)."""
-    if node is None or not node.is_map or depth > 8:
-        return set()
-    keys: set[str] = set()
-    for key, _, value in node.entries():
-        if key == "<<":
-            for merged in value.children if value.is_seq else (value,):
-                keys |= service_keys(merged, depth + 1)
-        else:
-            keys.add(key)
-    return keys
+def service_keys(node: Node | None) -> set[str]:
+    """A service's keys, those merged in by `<<: *anchor` included (a map's entries already resolve merge keys; the
+    example stack takes `build` that way)."""
+    return {key for key, _, _ in node.entries()} if node is not None and node.is_map else set()
 
 
 class SwarmFeature:
