@@ -16,8 +16,33 @@ export function replyMessage(reply: Reply<unknown>): string | undefined {
 }
 
 /**
- * A tree whose data comes from one request. Refreshes triggered while one is in flight collapse into a
- * single follow-up, so a burst of notifications costs two requests, not fifty.
+ * Runs one load at a time: calls made while it runs collapse into a single follow-up run, so a burst of
+ * notifications costs two requests, not fifty.
+ */
+export class Coalesced {
+  private inFlight: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly load: () => Promise<void>) {}
+
+  run(): Promise<void> {
+    if (this.inFlight) {
+      this.again = true;
+      return this.inFlight;
+    }
+    this.inFlight = this.load().finally(() => {
+      this.inFlight = undefined;
+      if (this.again) {
+        this.again = false;
+        void this.run();
+      }
+    });
+    return this.inFlight;
+  }
+}
+
+/**
+ * A tree whose data comes from one request, refreshed through a Coalesced load.
  */
 export abstract class RequestTree<T, N> implements vscode.TreeDataProvider<N>, vscode.Disposable {
   protected data: T | undefined;
@@ -26,8 +51,7 @@ export abstract class RequestTree<T, N> implements vscode.TreeDataProvider<N>, v
   private readonly loadedEmitter = new vscode.EventEmitter<T | undefined>();
   readonly onDidLoad = this.loadedEmitter.event;
   view: vscode.TreeView<N> | undefined;
-  private inFlight: Promise<void> | undefined;
-  private again = false;
+  private readonly loads = new Coalesced(() => this.load());
 
   constructor(protected readonly client: DockhandClient) {}
 
@@ -37,18 +61,7 @@ export abstract class RequestTree<T, N> implements vscode.TreeDataProvider<N>, v
   abstract getChildren(node?: N): vscode.ProviderResult<N[]>;
 
   refresh(): Promise<void> {
-    if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
-    }
-    this.inFlight = this.load().finally(() => {
-      this.inFlight = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
-    });
-    return this.inFlight;
+    return this.loads.run();
   }
 
   private async load(): Promise<void> {

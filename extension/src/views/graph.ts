@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { DockhandClient } from '../client';
 import type { GraphModel, GraphNode } from '../graphModel';
 import { Requests } from '../protocol';
-import { replyMessage } from './common';
+import { Coalesced, replyMessage } from './common';
 
 type FromWebview = { type: 'ready' } | { type: 'reveal'; service: string } | { type: 'command'; command?: string };
 
@@ -14,8 +14,7 @@ const WEBVIEW_COMMANDS = new Set(['dockhand.graph.exportMermaid', 'dockhand.grap
 export class GraphView implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   model: GraphModel | undefined;
-  private inFlight: Promise<void> | undefined;
-  private again = false;
+  private readonly loads = new Coalesced(() => this.load());
   private lastTelemetryRefresh = 0;
 
   constructor(private readonly client: DockhandClient, private readonly extensionUri: vscode.Uri) {}
@@ -28,19 +27,7 @@ export class GraphView implements vscode.Disposable {
 
   /** Coalesced like the trees': a burst of state changes costs two requests. No-op while the panel is closed. */
   refresh(): Promise<void> {
-    if (!this.panel) return Promise.resolve();
-    if (this.inFlight) {
-      this.again = true;
-      return this.inFlight;
-    }
-    this.inFlight = this.load().finally(() => {
-      this.inFlight = undefined;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
-    });
-    return this.inFlight;
+    return this.panel ? this.loads.run() : Promise.resolve();
   }
 
   onTelemetry(): void {
@@ -66,6 +53,7 @@ export class GraphView implements vscode.Disposable {
   }
 
   private async load(): Promise<void> {
+    if (!this.panel) return; // closed while a follow-up load was queued
     const reply = await this.client.request<GraphModel>(Requests.graph, this.model?.project ? { project: this.model.project } : {});
     if (!reply.ok) {
       void this.panel?.webview.postMessage({ type: 'problem', message: replyMessage(reply) });
