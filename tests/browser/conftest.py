@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests in real VS Code: code-server with the packaged .vsix, and Chromium.
+"""Fixtures for the end-to-end tests in real VS Code: code-server with the packaged .vsix, and Chromium; `shop` and
+`live`, a private running copy of the example stack and an editor on it (one per test module that asks).
 
 `scripts/build-extension` and `scripts/install-code-server` run first (both skip when up to date), so these tests
 always exercise the .vsix a user would install. Screenshots go to tests/browser/artifacts/ (git-ignored).
@@ -6,6 +7,7 @@ always exercise the .vsix a user would install. Screenshots go to tests/browser/
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +16,20 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.browser.workbench import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, CodeServer, free_port
+import docker
+from dockhand.runtime.compose_cli import ComposeCli
+from tests.browser.workbench import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    CodeServer,
+    Workbench,
+    accepts,
+    free_port,
+    wait_until,
+)
+from tests.docker.conftest import EXAMPLES_DIR, ExamplesStack, running_examples_stack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -72,6 +87,28 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def shop(
+    tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient, compose_cli: ComposeCli
+) -> Iterator[ExamplesStack]:
+    """The example stack from a private copy, so this editor's compose file belongs to this stack only."""
+    copy = tmp_path_factory.mktemp("shop") / "parcel-shop"
+    shutil.copytree(EXAMPLES_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with running_examples_stack(docker_client, compose_cli, copy) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def live(shop: ExamplesStack, start_code_server: Callable[[dict[str, Any]], CodeServer], page: Page) -> Workbench:
+    # The stack sends its spans to host.docker.internal:<otlp_port>: that is where Dockhand's receiver listens.
+    server = start_code_server({"dockhand.otlpPort": shop.otlp_port})
+    workbench = Workbench(page, server, shop.directory).open()
+    # Spans sent before Dockhand's receiver listens are dropped by the exporters: wait until it accepts.
+    wait_until(lambda: accepts(shop.host_gateway_ip, shop.otlp_port), 60, "Dockhand's OTLP receiver on the bridge")
+    workbench.open_file("compose.yaml")
+    return workbench
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -7,43 +7,18 @@ it, the Mermaid and DOT exports, and a node that turns red in place when its con
 from __future__ import annotations
 
 import re
-import shutil
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import pytest
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import FrameLocator, expect
 
-import docker
-from dockhand.runtime.compose_cli import ComposeCli
-from tests.browser.test_live_stack import accepts, compose_line, traced_order, wait_until_restarted
-from tests.browser.workbench import CodeServer, Workbench, wait_until
-from tests.docker.conftest import EXAMPLES_DIR, ExamplesStack, running_examples_stack
+from tests.browser.test_live_stack import compose_line, traced_order, wait_until_restarted
+from tests.browser.workbench import Workbench, wait_until
+from tests.docker.conftest import ExamplesStack
 from tests.unit.telemetry.otlp_samples import new_span_id, new_trace_id, span_dict, traces_json
 
 SERVICES = ("gateway", "parcels", "tracking", "pricing", "notifier")
-
-
-@pytest.fixture(scope="module")
-def shop(
-    tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient, compose_cli: ComposeCli
-) -> Iterator[ExamplesStack]:
-    """The example stack from a private copy, so this editor's compose file belongs to this stack only."""
-    copy = tmp_path_factory.mktemp("graph-shop") / "parcel-shop"
-    shutil.copytree(EXAMPLES_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    with running_examples_stack(docker_client, compose_cli, copy) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-def live(shop: ExamplesStack, start_code_server: Callable[[dict[str, Any]], CodeServer], page: Page) -> Workbench:
-    server = start_code_server({"dockhand.otlpPort": shop.otlp_port})
-    workbench = Workbench(page, server, shop.directory).open()
-    wait_until(lambda: accepts(shop.host_gateway_ip, shop.otlp_port), 60, "Dockhand's OTLP receiver on the bridge")
-    workbench.open_file("compose.yaml")
-    return workbench
 
 
 def undeclared_call(stack: ExamplesStack) -> None:

@@ -6,50 +6,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import shutil
-import socket
-from collections.abc import Callable, Iterator
-from typing import Any
 
-import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-import docker
-from dockhand.runtime.compose_cli import ComposeCli
-from tests.browser.workbench import CodeServer, Workbench, wait_until
-from tests.docker.conftest import EXAMPLES_DIR, ExamplesStack, http, running_examples_stack
+from tests.browser.workbench import Workbench, wait_until
+from tests.docker.conftest import ExamplesStack, http
 
 SERVICES = ("gateway", "parcels", "tracking", "pricing", "notifier")
-
-
-@pytest.fixture(scope="module")
-def shop(
-    tmp_path_factory: pytest.TempPathFactory, docker_client: docker.DockerClient, compose_cli: ComposeCli
-) -> Iterator[ExamplesStack]:
-    """The example stack from a private copy, so this editor's compose file belongs to this stack only."""
-    copy = tmp_path_factory.mktemp("shop") / "parcel-shop"
-    shutil.copytree(EXAMPLES_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    with running_examples_stack(docker_client, compose_cli, copy) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-def live(shop: ExamplesStack, start_code_server: Callable[[dict[str, Any]], CodeServer], page: Page) -> Workbench:
-    # The stack sends its spans to host.docker.internal:<otlp_port>: that is where Dockhand's receiver listens.
-    server = start_code_server({"dockhand.otlpPort": shop.otlp_port})
-    workbench = Workbench(page, server, shop.directory).open()
-    # Spans sent before Dockhand's receiver listens are dropped by the exporters: wait until it accepts.
-    wait_until(lambda: accepts(shop.host_gateway_ip, shop.otlp_port), 60, "Dockhand's OTLP receiver on the bridge")
-    workbench.open_file("compose.yaml")
-    return workbench
-
-
-def accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def compose_line(stack: ExamplesStack, pattern: str) -> int:

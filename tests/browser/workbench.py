@@ -59,6 +59,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def accepts(host: str, port: int) -> bool:
+    """Whether something listens at host:port (a TCP connection is accepted within a second)."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def wait_until(check: Any, timeout: float, what: str, interval: float = 0.25) -> Any:
     """Poll `check()` until truthy; raise with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
