@@ -16,7 +16,7 @@ from dockhand.compose.model import ComposeProject
 from dockhand.compose.nodes import ZERO_SPAN
 from dockhand.runtime import contexts
 from dockhand.runtime.diagnose import diagnose
-from dockhand.runtime.engine import LOG_TAIL, classify_error, docker_host
+from dockhand.runtime.engine import classify_error, docker_host, log_tail
 from dockhand.runtime.inspect import PROJECT, container_from_inspect
 from dockhand.runtime.state import ContainerInfo, EngineStatus, Snapshot, StateStore
 
@@ -34,7 +34,7 @@ def engine_snapshot() -> Snapshot:
             with contextlib.suppress(docker.errors.NotFound):  # removed between list and inspect
                 attrs = client.api.inspect_container(summary["Id"])
                 exited = (attrs.get("State") or {}).get("Status") in ("exited", "dead")
-                logs = _log_tail(client, summary["Id"]) if exited else None
+                logs = log_tail(client, summary["Id"]) if exited else None
                 found.append(container_from_inspect(attrs, None, logs))
         client.close()
     except (docker.errors.DockerException, OSError) as exc:
@@ -42,15 +42,6 @@ def engine_snapshot() -> Snapshot:
     store = StateStore()
     store.replace_all(found, EngineStatus("up", host, version, None, time.time()))
     return store.snapshot
-
-
-def _log_tail(client: docker.DockerClient, container_id: str) -> tuple[str, ...]:
-    try:
-        raw = client.api.logs(container_id, stdout=True, stderr=True, tail=LOG_TAIL)
-    except docker.errors.APIError:
-        return ()
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    return tuple(line.rstrip() for line in text.splitlines() if line.strip())[-LOG_TAIL:]
 
 
 def live_findings(project: ComposeProject) -> list[Problem]:

@@ -84,6 +84,16 @@ def classify_error(exc: BaseException, host: str) -> DiagnosticError:
     return docker_unreachable(host, detail)
 
 
+def log_tail(client: docker.DockerClient, container_id: str) -> tuple[str, ...]:
+    """A stopped container's last LOG_TAIL non-empty log lines (the words of its crash)."""
+    try:
+        raw = client.api.logs(container_id, stdout=True, stderr=True, tail=LOG_TAIL)
+    except docker.errors.APIError:  # e.g. 409: this logging driver cannot be read back; the exit still counts
+        return ()
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return tuple(line.rstrip() for line in text.splitlines() if line.strip())[-LOG_TAIL:]
+
+
 class _Inbox:
     """Events read off the stream by their own thread, so a slow batch never stops the reading: the watcher then
     takes everything that arrived meanwhile as the next batch."""
@@ -268,7 +278,7 @@ class EngineWatcher:
         attrs = client.api.inspect_container(container_id)
         logs: tuple[str, ...] | None = None
         if with_logs:
-            logs = self._log_tail(client, container_id)
+            logs = log_tail(client, container_id)
         state = attrs.get("State") or {}
         self._schedule_recheck(container_id, state)
         failed = bind_failure(str(state.get("Error") or ""))
@@ -323,15 +333,6 @@ class EngineWatcher:
                     continue
                 self._post(self._store.put_container, info, 0)
 
-    @staticmethod
-    def _log_tail(client: docker.DockerClient, container_id: str) -> tuple[str, ...]:
-        try:
-            raw = client.api.logs(container_id, stdout=True, stderr=True, tail=LOG_TAIL)
-        except docker.errors.APIError:  # e.g. 409: this logging driver cannot be read back; the exit still counts
-            return ()
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        return tuple(line.rstrip() for line in text.splitlines() if line.strip())[-LOG_TAIL:]
-
     def _apply(self, client: docker.DockerClient, batch: list[Mapping[str, Any]]) -> None:
         """Apply a batch of events: one plan per container, at most one inspect (or one log read) each."""
         newest = max((int(e.get("time") or 0) for e in batch), default=0)
@@ -361,7 +362,7 @@ class EngineWatcher:
             self._post(self._store.put_container, quick, cause_ns)
             if not plan.inspect:
                 if plan.fetch_logs:  # the crash's last lines: one read, after the exit is already shown
-                    quick = dataclasses.replace(quick, last_log_lines=self._log_tail(client, container_id))
+                    quick = dataclasses.replace(quick, last_log_lines=log_tail(client, container_id))
                     self._known[container_id] = quick
                     self._post(self._store.put_container, quick, cause_ns)
                 return
