@@ -5,6 +5,7 @@ import type { Reply } from '../client';
 import { orderProjects, serviceDescription, serviceIcon } from '../format';
 import { Requests, type ProjectInfo, type ServiceInfo, type ServicesResult, type StackInfo, type StackServiceInfo, type StackTaskInfo } from '../protocol';
 import { RequestTree, themeIcon } from './common';
+import { stackItem, stackServiceItem, taskItem } from './stackItems';
 
 export type ServiceNode =
   | { kind: 'project'; project: ProjectInfo; local: boolean }
@@ -97,33 +98,12 @@ export class ServicesTree extends RequestTree<ServicesResult, ServiceNode> {
         item.command = { command: 'dockhand.view.openUrl', title: 'Open', arguments: [node] };
         return item;
       }
-      case 'stack': {
-        const item = new vscode.TreeItem(node.stack.name, collapsed.Expanded);
-        item.description = 'Swarm stack';
-        item.iconPath = themeIcon('server-environment');
-        item.contextValue = 'stack';
-        item.id = `stack:${node.stack.name}`;
-        return item;
-      }
-      case 'stackService': {
-        const s = node.service;
-        const item = new vscode.TreeItem(s.name, s.tasks.length ? collapsed.Collapsed : collapsed.None);
-        const full = s.desired === null || s.running >= s.desired;
-        item.description = `${s.mode} · ${s.running}/${s.desired ?? '∞'} running${s.updateState ? ` · update ${s.updateState}` : ''}`;
-        item.iconPath = themeIcon(full ? 'pass' : 'warning', full ? 'testing.iconPassed' : 'list.warningForeground');
-        item.contextValue = 'stackService';
-        item.id = `stack:${node.stack.name}/${s.name}`;
-        if (s.lastError) item.tooltip = `${s.name}: ${s.lastError}`;
-        return item;
-      }
-      case 'task': {
-        const t = node.task;
-        const item = new vscode.TreeItem(t.name, collapsed.None);
-        item.description = `${t.node} · ${t.state}${t.desired !== t.state ? ` (desired ${t.desired})` : ''}${t.error ? ` · ${t.error}` : ''}`;
-        item.iconPath = themeIcon(t.state === 'running' ? 'debug-start' : t.error ? 'error' : 'circle-outline');
-        item.contextValue = 'task';
-        return item;
-      }
+      case 'stack':
+        return stackItem(node.stack);
+      case 'stackService':
+        return stackServiceItem(node.stack, node.service);
+      case 'task':
+        return taskItem(node.task);
       case 'dependency': {
         const item = new vscode.TreeItem(`depends on ${node.name}`, collapsed.None);
         item.iconPath = themeIcon('arrow-right');
