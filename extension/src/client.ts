@@ -1,10 +1,11 @@
-// The language client: starts `python -m dockhand`, keeps its settings in sync, and answers typed requests.
+// The language client: finds and starts the server (bundled or installed), keeps its settings in sync, and answers typed requests.
 import * as vscode from 'vscode';
 import { ErrorCodes, ResponseError } from 'vscode-languageclient';
 import { DidChangeConfigurationNotification, ExecuteCommandRequest, type LanguageClient, State } from 'vscode-languageclient/node';
 import { createLanguageClient } from './languageClient';
 import { Notifications, type LifecycleTarget } from './protocol';
 import { findServer } from './python';
+import { withSlowProgress } from './slowProgress';
 import { configurationUpdate, explicitOptions, serverOptionKeys } from './settings';
 
 export type Reply<T> = { ok: true; value: T } | { ok: false; reason: 'notRunning' | 'notServed' | 'failed'; message: string };
@@ -134,17 +135,4 @@ export class DockhandClient implements vscode.Disposable {
     this.stateEmitter.dispose();
     this.notificationEmitter.dispose();
   }
-}
-
-/** Run `work`; when it has not finished after `afterMs`, show a progress notification until it does. */
-async function withSlowProgress<T>(title: string, work: () => Promise<T>, afterMs = 1000): Promise<T> {
-  const running = work();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const slow = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), afterMs); });
-  const finishedFirst = await Promise.race([running.then(() => false, () => false), slow]);
-  clearTimeout(timer);
-  if (finishedFirst) {
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () => running.catch(() => undefined));
-  }
-  return running;
 }
