@@ -19,7 +19,7 @@ MAX_PROBE = 2000
 _RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
 
-def _timestamp(value: str | None) -> float | None:
+def epoch_seconds(value: str | None) -> float | None:
     """Docker's RFC 3339 nanosecond timestamps as epoch seconds; the zero time means never."""
     match = _RFC3339.match(value or "")
     if match is None or match.group(1).startswith("0001-"):
@@ -47,7 +47,9 @@ def docker_health(state: Mapping[str, Any]) -> DockerHealth | None:
     log = health.get("Log") or []
     last = log[-1] if log else {}
     probes = tuple(
-        Probe(_timestamp(entry.get("End")), entry.get("ExitCode"), str(entry.get("Output") or "").strip()[:MAX_PROBE])
+        Probe(
+            epoch_seconds(entry.get("End")), entry.get("ExitCode"), str(entry.get("Output") or "").strip()[:MAX_PROBE]
+        )
         for entry in log[-PROBES_KEPT:]
         if isinstance(entry, Mapping)
     )
@@ -89,7 +91,7 @@ def container_from_inspect(
     """A ContainerInfo from `docker inspect` output, carrying over what only history knows (restarts, logs)."""
     labels: dict[str, str] = dict((attrs.get("Config") or {}).get("Labels") or {})
     state: Mapping[str, Any] = attrs.get("State") or {}
-    started = _timestamp(state.get("StartedAt"))
+    started = epoch_seconds(state.get("StartedAt"))
     restarts = previous.recent_restarts if previous else ()
     if started is not None and (not restarts or abs(restarts[-1] - started) > 0.001):
         restarts = (*restarts, started)
@@ -116,7 +118,7 @@ def container_from_inspect(
         oom_killed=bool(state.get("OOMKilled")),
         error=str(state.get("Error") or ""),
         started_at=started,
-        finished_at=_timestamp(state.get("FinishedAt")),
+        finished_at=epoch_seconds(state.get("FinishedAt")),
         restart_count=int(attrs.get("RestartCount") or 0),
         health=docker_health(state) if running else None,
         ports=_ports(attrs),

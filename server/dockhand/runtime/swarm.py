@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockhand.runtime.inspect import _timestamp as rfc3339_seconds  # one home for Docker's timestamp format
+from dockhand.runtime.inspect import epoch_seconds  # one home for Docker's timestamp format
 from dockhand.runtime.summary import clock
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -204,7 +204,7 @@ def service_findings(service: SwarmService) -> list[SwarmFinding]:
 
 
 def _time(timestamp: str) -> str:
-    seconds = rfc3339_seconds(timestamp)
+    seconds = epoch_seconds(timestamp)
     return clock(seconds) if seconds is not None else timestamp
 
 
