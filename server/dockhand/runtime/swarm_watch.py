@@ -38,7 +38,6 @@ class SwarmWatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._fingerprint = ""
-        self.snapshot = SwarmSnapshot()
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="dockhand-swarm", daemon=True).start()
@@ -97,7 +96,6 @@ class SwarmWatcher:
         if fingerprint == self._fingerprint:
             return
         self._fingerprint = fingerprint
-        self.snapshot = snapshot
         if not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._on_change, snapshot)
