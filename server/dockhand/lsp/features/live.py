@@ -273,9 +273,10 @@ class LiveRuntime:
             logger.debug("pushed %d documents %.1f ms after the Docker event", len(affected), lag_s * 1000)
         if projects or engine:
             self.server.protocol.notify(protocol.STATE_CHANGED, {"projects": sorted(projects)})
-            self._refresh_lenses()
+            self.refresh_lenses()
 
-    def _refresh_lenses(self) -> None:
+    def refresh_lenses(self) -> None:
+        """Ask the client to refresh code lenses, at most once per LENS_REFRESH_GAP_S (the Swarm feature too)."""
         caps = self.server.client_capabilities.workspace
         if not (caps and caps.code_lens and caps.code_lens.refresh_support) or not self.server.settings.code_lens:
             return
@@ -305,7 +306,7 @@ class LiveRuntime:
 
     def _trailing_lens_refresh(self) -> None:
         self._lens_refresh_due = False
-        self._refresh_lenses()
+        self.refresh_lenses()
 
     def _announce(self, snapshot: Snapshot) -> None:
         engine = snapshot.engine

@@ -68,7 +68,7 @@ class SwarmFeature:
         self.server.protocol.notify(protocol.STATE_CHANGED, {"projects": [], "stacks": sorted(snapshot.stacks)})
         live = self.server.live
         if live is not None:
-            live._refresh_lenses()  # the live runtime owns the refresh's rate limit
+            live.refresh_lenses()  # the live runtime owns the refresh's rate limit
 
     # --- Matching ----------------------------------------------------------------------------------------
     def _view(self, uri: str) -> DocumentView | None:
