@@ -73,7 +73,7 @@ async def graph_payload(ls: DockhandServer, params: Any) -> dict[str, Any]:
     """The dockhand/graph answer."""
     p = request_params(params)
     window_s = float(p.get("windowS") or DEFAULT_WINDOW_S)
-    live = getattr(ls, "live", None)
+    live = ls.live
     snapshot = live.store.snapshot if live is not None else None
     info = choose_project(snapshot, p.get("project") or None) if snapshot is not None else None
     services: list[dict[str, Any]] = []
