@@ -188,6 +188,17 @@ class Snapshot:
         """The project that lists `path` among its config files."""
         return next((p for p in self.projects.values() if path in p.config_files), None)
 
+    def running_project(self, files: Iterable[str], derived: str) -> str:
+        """The project name the containers of these compose files run under (`docker compose -p other up` still names
+        the files in its labels): `derived` when any run under it, else the most recently started, else `derived`."""
+        wanted = set(files)
+        labelled = sorted(
+            (c.project != derived, -(c.started_at or 0.0), c.project)
+            for c in self.containers.values()
+            if wanted.intersection(c.config_files) and not c.oneoff
+        )
+        return labelled[0][2] if labelled else derived
+
 
 @dataclass(frozen=True)
 class Change:

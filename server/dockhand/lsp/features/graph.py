@@ -47,14 +47,8 @@ def choose_project(snapshot: Snapshot, wanted: str | None) -> ProjectInfo | None
 
 
 def running_name(snapshot: Snapshot, info: ProjectInfo) -> str:
-    """The project name the containers of these files run under: the derived one if any do, else the latest."""
-    files = set(info.config_files)
-    labelled = sorted(
-        (c.project != info.name, -(c.started_at or 0.0), c.project)
-        for c in snapshot.containers.values()
-        if files.intersection(c.config_files) and not c.oneoff
-    )
-    return labelled[0][2] if labelled else info.name
+    """The project name the containers of these files run under, as the live features find it for a document."""
+    return snapshot.running_project(info.config_files, info.name)
 
 
 def declared_edges(ls: DockhandServer, info: ProjectInfo) -> list[DeclaredEdge]:

@@ -215,13 +215,7 @@ class LiveRuntime:
         model = self.server.projects.for_uri(uri)
         derived = info.name if info else (model.name if model else normalize_project_name(Path(path).parent.name))
         # Containers started with `-p other` still name this file in their labels: they are this file's project.
-        # Several projects from one file: the derived name wins, else the most recently started.
-        labelled = sorted(
-            (c.project != derived, -(c.started_at or 0.0), c.project)
-            for c in snapshot.containers.values()
-            if path in c.config_files and not c.oneoff
-        )
-        name = labelled[0][2] if labelled else derived
+        name = snapshot.running_project((path,), derived)
         return DocumentView(uri, name, services, to_range(key.span), snapshot.projects.get(name) or info)
 
     def diagnostics(self, uri: str) -> list[types.Diagnostic]:
