@@ -155,6 +155,39 @@ def build_snapshot(
     return SwarmSnapshot(manager, stacks, len(nodes))
 
 
+def stacks_json(snapshot: SwarmSnapshot) -> list[dict[str, Any]]:
+    """The `stacks` of the dockhand/services answer: each stack's services with mode, replicas, update state, last
+    error and their ten newest tasks."""
+    stacks = snapshot.stacks
+    return [
+        {
+            "name": name,
+            "services": [
+                {
+                    "name": service.name,
+                    "mode": service.mode,
+                    "running": service.running,
+                    "desired": service.desired,
+                    "updateState": service.update_state,
+                    "lastError": next((t.error for t in service.tasks if t.error), ""),
+                    "tasks": [
+                        {
+                            "name": f"{service.full_name}.{t.slot}" if t.slot else service.full_name,
+                            "node": t.node,
+                            "state": t.state,
+                            "desired": t.desired,
+                            "error": t.error,
+                        }
+                        for t in service.tasks[:10]
+                    ],
+                }
+                for service in sorted(stacks[name].values(), key=lambda x: x.name)
+            ],
+        }
+        for name in sorted(stacks)
+    ]
+
+
 @dataclass(frozen=True)
 class SwarmFinding:
     """A diagnostic for one service line: severity is "error" or "warning"."""

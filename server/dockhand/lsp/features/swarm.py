@@ -194,36 +194,7 @@ _features: weakref.WeakKeyDictionary[DockhandServer, SwarmFeature] = weakref.Wea
 def stacks_payload(server: DockhandServer) -> list[dict[str, Any]]:
     """The stacks for dockhand/services (the Services tree): services with mode, replicas and their tasks."""
     feature = _features.get(server)
-    if feature is None:
-        return []
-    stacks = feature.snapshot.stacks
-    return [
-        {
-            "name": name,
-            "services": [
-                {
-                    "name": service.name,
-                    "mode": service.mode,
-                    "running": service.running,
-                    "desired": service.desired,
-                    "updateState": service.update_state,
-                    "lastError": next((t.error for t in service.tasks if t.error), ""),
-                    "tasks": [
-                        {
-                            "name": f"{service.full_name}.{t.slot}" if t.slot else service.full_name,
-                            "node": t.node,
-                            "state": t.state,
-                            "desired": t.desired,
-                            "error": t.error,
-                        }
-                        for t in service.tasks[:10]
-                    ],
-                }
-                for service in sorted(stacks[name].values(), key=lambda x: x.name)
-            ],
-        }
-        for name in sorted(stacks)
-    ]
+    return swarm.stacks_json(feature.snapshot) if feature is not None else []
 
 
 def _lens(where: types.Range, title: str, command: str, args: dict[str, Any] | None) -> types.CodeLens:
