@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -118,38 +118,38 @@ def match_project(container: ContainerInfo, projects: Mapping[str, ProjectInfo])
     return None
 
 
+def _service_values(config_files: Iterable[str], key: str) -> Iterator[tuple[Path, str, Any]]:
+    """(file, service, value) for each service of each readable file that sets `key` (files without it are not
+    parsed)."""
+    for config_file in config_files:
+        data = None
+        with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
+            text = Path(config_file).read_text(encoding="utf-8")
+            data = yaml.load(text, Loader=_SafeLoader) if key in text else None
+        services = data.get("services") if isinstance(data, dict) else None
+        for name, body in services.items() if isinstance(services, dict) else ():
+            value = body.get(key) if isinstance(body, dict) else None
+            if value is not None:
+                yield Path(config_file), str(name), value
+
+
 def service_extensions(config_files: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Each service's `x-dockhand` mapping, later files overriding earlier ones (Compose drops service-level
     `x-*` keys from `config` output, so they are read from the files themselves)."""
     found: dict[str, dict[str, Any]] = {}
-    for config_file in config_files:
-        with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
-            text = Path(config_file).read_text(encoding="utf-8")
-            data = yaml.load(text, Loader=_SafeLoader) if "x-dockhand" in text else None
-            services = data.get("services") if isinstance(data, dict) else None
-            for name, body in (services or {}).items() if isinstance(services, dict) else ():
-                extension = body.get("x-dockhand") if isinstance(body, dict) else None
-                if isinstance(extension, dict):
-                    found.setdefault(str(name), {}).update(extension)
+    for _file, name, extension in _service_values(config_files, "x-dockhand"):
+        if isinstance(extension, dict):
+            found.setdefault(name, {}).update(extension)
     return found
 
 
 def env_files(config_files: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """Each service's `env_file` paths (absolute), from the files themselves: `compose config` merges them away."""
     found: dict[str, tuple[str, ...]] = {}
-    for config_file in config_files:
-        with contextlib.suppress(OSError, yaml.YAMLError, UnicodeDecodeError):
-            text = Path(config_file).read_text(encoding="utf-8")
-            data = yaml.load(text, Loader=_SafeLoader) if "env_file" in text else None
-            services = data.get("services") if isinstance(data, dict) else None
-            for name, body in (services or {}).items() if isinstance(services, dict) else ():
-                value = body.get("env_file") if isinstance(body, dict) else None
-                if value is None:
-                    continue
-                entries = [value] if isinstance(value, (str, dict)) else value if isinstance(value, list) else []
-                paths = [e if isinstance(e, str) else e.get("path") if isinstance(e, dict) else None for e in entries]
-                base = Path(config_file).parent
-                found[str(name)] = tuple(str(base / p) for p in paths if isinstance(p, str) and "$" not in p)
+    for config_file, name, value in _service_values(config_files, "env_file"):
+        entries = [value] if isinstance(value, (str, dict)) else value if isinstance(value, list) else []
+        paths = [e if isinstance(e, str) else e.get("path") if isinstance(e, dict) else None for e in entries]
+        found[name] = tuple(str(config_file.parent / p) for p in paths if isinstance(p, str) and "$" not in p)
     return found
 
 
