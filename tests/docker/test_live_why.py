@@ -109,12 +109,17 @@ async def test_sigkill_and_oom_are_told_apart(compose_project: ComposeProject) -
     try:
         uri = open_document(client, compose_project.file)
         victim, hog = line_of(text, "victim"), line_of(text, "hog")
-        oom = await until(lambda: diagnostic(client, uri, hog, "exited with code 137"), "the hog's OOM kill")
+        # The exit is published at once and again with its last log lines once they are read: wait for those.
+        oom = await until(lambda: diagnostic(client, uri, hog, "Last log lines"), "the hog's OOM kill with its logs")
+        assert "exited with code 137" in oom.message
         assert "killed by the kernel: out of memory (OOM) — raise `mem_limit`" in oom.message
         assert "Last log lines: filling memory" in oom.message
         await until(lambda: _has(hover_text(client, uri, victim, 3), "- Up "), "the victim running")
         compose_project.containers(**{"com.docker.compose.service": "victim"})[0].kill()  # SIGKILL, like kill -9
-        killed = await until(lambda: diagnostic(client, uri, victim, "exited with code 137"), "the SIGKILL exit")
+        killed = await until(
+            lambda: diagnostic(client, uri, victim, "Last log lines"), "the SIGKILL exit with its logs"
+        )
+        assert "exited with code 137" in killed.message
         assert killed.severity == types.DiagnosticSeverity.Error
         assert "killed by SIGKILL, not out of memory" in killed.message and "OOM)" not in killed.message
         assert "Last log lines: ready to be killed" in killed.message
