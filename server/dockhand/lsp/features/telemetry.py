@@ -318,4 +318,6 @@ def register(server: DockhandServer) -> None:
 
     @server.feature(protocol.LOG_TRACE)
     def on_log_trace(ls: DockhandServer, params: Any) -> dict[str, str]:
+        from dockhand.telemetry.hub import Telemetry
+
         return Telemetry.log_trace(str(_params(params).get("line", "")))
