@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dockhand.compose.document import Problem
-from dockhand.compose.graph import cycles, dependency_graph
+from dockhand.compose.graph import cycles, dependency_graph, has_cycle
 from dockhand.compose.model import ComposeProject, PortBinding, Service
 from dockhand.compose.service_rules import check_services
 from dockhand.compose.structure import check_structure
@@ -91,6 +91,8 @@ def _suggest(name: str, names: list[str]) -> str:
 
 
 def _dependency_cycles(project: ComposeProject) -> Iterator[Problem]:
+    if not has_cycle(project):
+        return  # the common case, answered without building (and importing) a networkx graph
     graph = dependency_graph(project)
     for cycle in cycles(graph):
         text = " → ".join([*cycle, cycle[0]])

@@ -15,16 +15,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Span, Status, StatusCode
 
 from dockhand import __version__
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 logger = logging.getLogger("dockhand.observe")
 
@@ -36,6 +35,13 @@ _tracer: trace.Tracer = trace.NoOpTracer()
 def configure(endpoint: str) -> None:
     """Start exporting spans to `endpoint` (…/v1/traces). The queue is bounded, so a dead receiver costs no memory."""
     global _provider, _tracer
+    # The SDK and its exporter (protobuf, requests) are imported only here: with self-tracing off (the default) the
+    # server never pays for them, and with it on they load after the start-up, not before the first diagnostics.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     shutdown()
     provider = TracerProvider(
         resource=Resource.create({"service.name": SERVICE_NAME, "service.version": __version__}),

@@ -19,12 +19,9 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import docker.errors
-
-import docker
 from dockhand.errors import DiagnosticError, docker_permission_denied, docker_remote_unreachable, docker_unreachable
 from dockhand.observe import metrics
 from dockhand.runtime import contexts
@@ -32,6 +29,9 @@ from dockhand.runtime.event_batch import ContainerPlan, derive, plan_batch
 from dockhand.runtime.inspect import PROJECT, container_from_inspect
 from dockhand.runtime.ports import bind_failure, describe_holders
 from dockhand.runtime.state import ContainerInfo, EngineStatus, StateStore
+
+if TYPE_CHECKING:
+    import docker
 
 logger = logging.getLogger("dockhand.engine")
 
@@ -86,6 +86,8 @@ def classify_error(exc: BaseException, host: str) -> DiagnosticError:
 
 def log_tail(client: docker.DockerClient, container_id: str) -> tuple[str, ...]:
     """A stopped container's last LOG_TAIL non-empty log lines (the words of its crash)."""
+    import docker.errors  # the SDK loads with the live side, not before the first diagnostics
+
     try:
         raw = client.api.logs(container_id, stdout=True, stderr=True, tail=LOG_TAIL)
     except docker.errors.APIError:  # e.g. 409: this logging driver cannot be read back; the exit still counts
@@ -261,6 +263,8 @@ class EngineWatcher:
         return result[0]
 
     def _resync(self, client: docker.DockerClient, version: str) -> None:
+        import docker.errors  # here, not at the top: the docker SDK (and requests) loads when the watcher starts
+
         found: list[ContainerInfo] = []
         for summary in client.api.containers(all=True, filters={"label": PROJECT}):
             # A crash from before we looked still deserves its last log lines (an exit code alone rarely says why).
@@ -290,6 +294,8 @@ class EngineWatcher:
 
     def _image_env_keys(self, client: docker.DockerClient, image_id: str) -> frozenset[str]:
         """The environment keys an image sets itself (one inspect per image, remembered)."""
+        import docker.errors
+
         if not image_id:
             return frozenset()
         if image_id not in self._image_env:
@@ -318,6 +324,8 @@ class EngineWatcher:
 
     def _recheck_created(self, client: docker.DockerClient) -> None:
         """Inspect again the containers _schedule_recheck picked whose time has come."""
+        import docker.errors
+
         now = time.monotonic()
         for container_id, due in list(self._recheck.items()):
             if due and due[0] <= now:
@@ -343,6 +351,8 @@ class EngineWatcher:
         metrics.DOCKER_EVENTS.labels(type="container").inc(len(batch))
 
     def _apply_plan(self, client: docker.DockerClient, plan: ContainerPlan) -> None:
+        import docker.errors
+
         container_id, cause_ns = plan.container_id, plan.first_ns
         if plan.removed:
             self._known.pop(container_id, None)

@@ -16,15 +16,16 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from dockhand.config import Settings
 from dockhand.observe import metrics
 from dockhand.runtime.discovery import match_project
 from dockhand.runtime.state import ActuatorHealth, ContainerInfo, Snapshot, StateStore
 from dockhand.runtime.urls import published_urls
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = logging.getLogger("dockhand.health")
 
@@ -110,6 +111,8 @@ class HealthMonitor:
         settings: Callable[[], Settings],
         docker_host: str,
     ) -> None:
+        import httpx  # here, not at the top: it loads when the live side starts, after the first diagnostics
+
         self._store = store
         self._settings = settings
         self._docker_host = docker_host
@@ -161,6 +164,8 @@ class HealthMonitor:
 
     async def _get(self, url: str) -> tuple[int, Any]:
         """(HTTP status, parsed JSON or None) — bounded: at most MAX_BODY_BYTES, within the timeout in total."""
+        import httpx
+
         s = self._settings()
         if s.health_concurrency != self._concurrency:  # a settings change applies from the next request on
             self._concurrency = s.health_concurrency
@@ -186,6 +191,8 @@ class HealthMonitor:
 
     async def _find(self, target: Target) -> tuple[str | None, str]:
         """The first base whose /actuator/health answers like Actuator, and the last error seen."""
+        import httpx
+
         error = ""
         for base in target.bases:
             try:
@@ -200,6 +207,8 @@ class HealthMonitor:
         return None, error
 
     async def _links(self, base: str) -> tuple[tuple[str, str], ...]:
+        import httpx
+
         links = [("Actuator", base + "/actuator")]
         for path in OPENAPI_PATHS:
             with contextlib.suppress(httpx.HTTPError):
@@ -231,6 +240,8 @@ class HealthMonitor:
             await asyncio.sleep(min(delay, s.health_max_backoff_s) if failures else delay)
 
     async def _check(self, base: str, links: tuple[tuple[str, str], ...]) -> ActuatorHealth:
+        import httpx
+
         url = base + HEALTH_PATH
         now = time.time()
         try:
@@ -248,6 +259,8 @@ class HealthMonitor:
 
 def _error_kind(exc: httpx.HTTPError) -> str:
     """The poller-error metric's label: a small fixed set, never the error text."""
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.ConnectError):
@@ -256,6 +269,8 @@ def _error_kind(exc: httpx.HTTPError) -> str:
 
 
 def _describe(exc: httpx.HTTPError) -> str:
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):

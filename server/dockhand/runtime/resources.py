@@ -18,13 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker.errors
-
-import docker
 from dockhand.runtime import contexts
 from dockhand.runtime.state import Snapshot
+
+if TYPE_CHECKING:
+    import docker
 
 logger = logging.getLogger("dockhand.resources")
 
@@ -216,6 +216,8 @@ class StatsSampler:
                 self._loop.call_soon_threadsafe(fn, *args)
 
     def _run(self) -> None:
+        import docker.errors  # here, not at the top: the docker SDK (and requests) loads when sampling starts
+
         client: docker.DockerClient | None = None
         while not self._stop.is_set():
             interval = self._interval()
@@ -241,6 +243,8 @@ class StatsSampler:
             self._post(self._round_done)
 
     def _sample(self, client: docker.DockerClient, container_id: str) -> None:
+        import docker.errors
+
         try:
             if self._one_shot:
                 raw = client.api.stats(container_id, stream=False, one_shot=True)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from dockhand.compose.graph import dependents
 from dockhand.telemetry.graph import compose_name
 from dockhand.telemetry.graph_export import edge_label, node_tone
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 CallRow = tuple[str, str, int, bool]
 """(caller, callee, duration_ns, error): one call as the store reports it (a span whose parent is another service's)."""
@@ -89,6 +90,8 @@ def graph_model(
         (d.service, d.dependency): d for d in declared if not names or {d.service, d.dependency} <= set(names)
     }
     observed = _aggregate(calls, names)
+    import networkx as nx  # here, not at the top: the server's start never computes this view
+
     needs = nx.DiGraph()
     needs.add_nodes_from(names)
     needs.add_edges_from(declared_edges)

@@ -6,12 +6,13 @@ call graph's inputs are gathered by lsp/features/graph.py).
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockhand.telemetry import graph
-from dockhand.telemetry.hub import Telemetry
+
+if TYPE_CHECKING:  # the hub (SQLite, the OTLP receiver's protobuf) loads when telemetry starts, not with this module
+    from dockhand.telemetry.hub import Telemetry
 
 DEFAULT_WINDOW_S = 300.0
 
@@ -49,6 +50,8 @@ def latency_line(summary: dict[str, Any]) -> str:
 
 def stored_spans(hub: Telemetry) -> int:
     """Spans in the telemetry store, for /metrics (read on the scrape thread; the store's reader is thread-safe)."""
+    import sqlite3  # loaded already by the store; here so that this module does not load it
+
     store = hub.store
     if store is None:
         return 0

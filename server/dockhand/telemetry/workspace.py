@@ -4,11 +4,12 @@ Prometheus endpoints that are scraped (one replica per service)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
-from dockhand.telemetry.hub import Telemetry
+    from dockhand.telemetry.hub import Telemetry
 
 logger = logging.getLogger("dockhand.telemetry.lsp")  # the name these messages had in the telemetry feature
 
@@ -42,6 +43,8 @@ def prometheus_targets(snapshot: Any) -> list[tuple[str, str]]:
 
 async def scrape_prometheus(hub: Telemetry, client: httpx.AsyncClient, snapshot: Any) -> None:
     """Scrape every target once into the hub's latency history; a failing endpoint is skipped (logged at debug)."""
+    import httpx
+
     for service, url in prometheus_targets(snapshot):
         try:
             response = await client.get(url)

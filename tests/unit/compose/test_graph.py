@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockhand.compose.graph import cycles, dependencies, dependency_graph, dependents, start_order
+from dockhand.compose.graph import cycles, dependencies, dependency_graph, dependents, has_cycle, start_order
 from dockhand.compose.loader import load_project_from_disk
 
 
@@ -42,3 +42,18 @@ def test_cycle_is_named_in_full(tmp_path: Path) -> None:
     found = cycles(graph)
     assert sorted(sorted(c) for c in found) == [["a", "b", "c"], ["d"]]
     assert start_order(graph) is None
+
+
+def test_has_cycle_agrees_with_the_graph_without_networkx(tmp_path: Path) -> None:
+    """The diagnostics' pre-check (plain Python) answers as networkx does, for every kind of edge and a missing one."""
+    cases = {
+        "services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [missing]}\n": False,
+        "services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, links: [a]}\n": True,
+        "services:\n  a: {image: x, network_mode: 'service:b'}\n  b: {image: x, volumes_from: [a]}\n": True,
+        "services:\n  d: {image: x, depends_on: [d]}\n  e: {image: x}\n": True,
+        "services:\n  a: {image: x, depends_on: [b, c]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x}\n": False,
+    }
+    for text, expected in cases.items():
+        project = project_of(tmp_path, text)
+        assert has_cycle(project) is expected, text
+        assert bool(cycles(dependency_graph(project))) is expected, text

@@ -16,9 +16,8 @@ import itertools
 import logging
 import time
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from lsprotocol import types
 
 from dockhand.config import Settings
@@ -28,16 +27,17 @@ from dockhand.lsp.convert import request_params
 from dockhand.lsp.server import DockhandServer
 from dockhand.observe import metrics
 from dockhand.telemetry import graph
-from dockhand.telemetry.hub import Telemetry
 from dockhand.telemetry.log_follower import FollowTarget
-from dockhand.telemetry.providers import TraceProvider, create_provider
 from dockhand.telemetry.queries import (
     DEFAULT_WINDOW_S,
     latency_line,
     service_latency_summary,
     stored_spans,
 )
-from dockhand.telemetry.workspace import scrape_prometheus, workspace_containers
+
+if TYPE_CHECKING:  # the hub, providers and scrapes (SQLite, protobuf, httpx) load in _run, when telemetry starts
+    from dockhand.telemetry.hub import Telemetry
+    from dockhand.telemetry.providers import TraceProvider
 
 logger = logging.getLogger("dockhand.telemetry.lsp")
 
@@ -131,6 +131,8 @@ class TelemetryRuntime:
                 self._start_provider(hub, settings)
 
     async def _run(self) -> None:
+        from dockhand.telemetry.hub import Telemetry
+
         settings = self.server.settings
         hub = Telemetry(settings)
         try:
@@ -158,6 +160,8 @@ class TelemetryRuntime:
 
     def _start_provider(self, hub: Telemetry, settings: Settings) -> None:
         """Poll Jaeger / Zipkin / Tempo when one is configured (none for the embedded receiver)."""
+        from dockhand.telemetry.providers import create_provider
+
         self.provider, self._provider_task = None, None
         try:
             self.provider = create_provider(settings.trace_provider, settings.trace_url)
@@ -199,6 +203,10 @@ class TelemetryRuntime:
 
     async def _sources_loop(self, hub: Telemetry) -> None:
         """Follow the logs of the workspace's running containers and scrape their Actuator Prometheus endpoint."""
+        import httpx
+
+        from dockhand.telemetry.workspace import scrape_prometheus, workspace_containers
+
         async with httpx.AsyncClient(timeout=self.server.settings.health_timeout_s) as client:
             for round_number in itertools.count():
                 live = getattr(self.server, "live", None)
@@ -297,4 +305,6 @@ def register(server: DockhandServer) -> None:
 
     @server.feature(protocol.LOG_TRACE)
     def on_log_trace(ls: DockhandServer, params: Any) -> dict[str, str]:
+        from dockhand.telemetry.hub import Telemetry
+
         return Telemetry.log_trace(str(request_params(params).get("line", "")))
