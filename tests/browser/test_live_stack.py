@@ -137,8 +137,7 @@ def test_the_services_tree_restart_action_restarts_the_container(live: Workbench
     started_before = shop.container("tracking").attrs["State"]["StartedAt"]
     live.show_dockhand()
     row = live.section("Services").locator(".monaco-list-row", has_text=re.compile(r"^tracking")).first
-    row.hover()
-    row.locator(".action-label[aria-label='Restart']").click()
+    live.row_action(row, "Restart")
     wait_until_restarted(shop, "tracking", started_before)
 
 
