@@ -327,12 +327,18 @@ class Workbench:
         message = self.section(name).locator(".message")
         return message.inner_text() if message.count() else ""
 
-    def stage_sidebar(self, keep: str, width: int = 720) -> None:
-        """For a picture: only the `keep` section open, the bottom panel hidden, the side bar `width` px wide."""
+    def only_section(self, keep: str) -> None:
+        """Fold every Dockhand section but `keep`, so that all its rows fit (four open sections share the side bar's
+        height: the last rows of one are scrolled out of its pane, and a row out of view cannot be hovered)."""
         for name in SECTIONS:
             header = self.section(name).locator(".pane-header")
             if (header.get_attribute("aria-expanded") == "true") != (name == keep):
                 header.click()
+        expect(self.section(keep).locator(".pane-header")).to_have_attribute("aria-expanded", "true")
+
+    def stage_sidebar(self, keep: str, width: int = 720) -> None:
+        """For a picture: only the `keep` section open, the bottom panel hidden, the side bar `width` px wide."""
+        self.only_section(keep)
         if self.page.locator(".part.panel").is_visible():
             self.page.keyboard.press("Control+j")
         sidebar = self.page.locator(".part.sidebar").bounding_box()
