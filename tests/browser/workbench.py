@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import FrameLocator, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -48,6 +49,9 @@ BASE_SETTINGS: dict[str, Any] = {
     "remote.autoForwardPorts": False,  # no "your application on port … is available" toasts in the pictures
 }
 
+
+COMMAND_TIMEOUT_S = 60
+"""How long `Workbench.command` keeps reopening a palette that a webview closed by taking the focus."""
 
 SECTIONS = ("Services", "Traces", "Latency", "Resources")
 """The Dockhand side bar's sections, in order."""
@@ -179,16 +183,50 @@ class Workbench:
         return path
 
     def command(self, title: str) -> None:
-        """Run a command from the palette by its exact title."""
-        self.page.keyboard.press("Escape")
-        self.page.keyboard.press("F1")
+        """Run a command from the palette by its exact title.
+
+        The palette closes when it loses focus, and a webview can take the focus back just after a layout change (the
+        graph panel after "Close Primary Side Bar"): then the box is gone before it is filled, and the palette is
+        opened again, until `COMMAND_TIMEOUT_S`."""
         box = self.page.locator(".quick-input-widget input")
-        expect(box).to_be_visible(timeout=10_000)
-        box.fill(f">{title}")
-        # Enter runs the top row: wait until the filtered list has put this command there.
         first = self.page.locator(".quick-input-list .monaco-list-row").first
-        expect(first).to_contain_text(title, timeout=15_000)
-        box.press("Enter")
+        deadline = time.monotonic() + COMMAND_TIMEOUT_S
+        while True:
+            self.page.keyboard.press("Escape")
+            self.focus_workbench()
+            self.page.keyboard.press("F1")
+            try:
+                expect(box).to_be_visible(timeout=10_000)
+                box.fill(f">{title}", timeout=5_000)
+                # Enter runs the top row: wait until the filtered list has put this command there.
+                expect(first).to_contain_text(title, timeout=15_000)
+                expect(box).to_be_visible(timeout=1_000)
+                box.press("Enter", timeout=5_000)
+                return
+            except (AssertionError, PlaywrightTimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+
+    def focus_workbench(self) -> None:
+        """Take the keyboard focus out of a webview's iframe (its keys reach the workbench only once it has loaded)."""
+        self.page.evaluate("() => { const e = document.activeElement; if (e?.tagName === 'IFRAME') e.blur(); }")
+
+    def row_action(self, row: Locator, label: str, timeout: float = 30) -> None:
+        """Click the inline action `label` of a tree row. The actions show only while the row is hovered, and a
+        tree refresh (rows carry live figures) re-renders the row under the mouse: hover again until the click lands."""
+        action = row.locator(f".action-label[aria-label='{label}']")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.page.mouse.move(0, 0)
+                row.scroll_into_view_if_needed(timeout=5_000)
+                row.hover(timeout=5_000)
+                expect(action).to_be_visible(timeout=3_000)
+                action.click(timeout=3_000)
+                return
+            except (AssertionError, PlaywrightTimeoutError):
+                if time.monotonic() > deadline:
+                    raise
 
     def open_file(self, name: str) -> Locator:
         """Open a file of the folder through Quick Open; return the editor."""
@@ -298,12 +336,18 @@ class Workbench:
         message = self.section(name).locator(".message")
         return message.inner_text() if message.count() else ""
 
-    def stage_sidebar(self, keep: str, width: int = 720) -> None:
-        """For a picture: only the `keep` section open, the bottom panel hidden, the side bar `width` px wide."""
+    def only_section(self, keep: str) -> None:
+        """Fold every Dockhand section but `keep`, so that all its rows fit (four open sections share the side bar's
+        height: the last rows of one are scrolled out of its pane, and a row out of view cannot be hovered)."""
         for name in SECTIONS:
             header = self.section(name).locator(".pane-header")
             if (header.get_attribute("aria-expanded") == "true") != (name == keep):
                 header.click()
+        expect(self.section(keep).locator(".pane-header")).to_have_attribute("aria-expanded", "true")
+
+    def stage_sidebar(self, keep: str, width: int = 720) -> None:
+        """For a picture: only the `keep` section open, the bottom panel hidden, the side bar `width` px wide."""
+        self.only_section(keep)
         if self.page.locator(".part.panel").is_visible():
             self.page.keyboard.press("Control+j")
         sidebar = self.page.locator(".part.sidebar").bounding_box()

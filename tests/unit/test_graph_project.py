@@ -43,3 +43,13 @@ def test_the_running_project_is_preferred_under_the_name_its_containers_run_with
     both = snapshot(container("test-123", 200.0), container("shop", 100.0), extra=(started_as,))
     assert running_name(both, both.projects["shop"]) == "shop"
     assert choose_project(both, None).name == "shop"  # type: ignore[union-attr]
+
+
+def test_a_named_workspace_project_is_shown_as_the_project_its_containers_run_under() -> None:
+    """The panel names the project of its last answer: if that was read before the containers were seen (the files'
+    static project), the next answer is the running project's, not a graph of services "not running"."""
+    started_as = ProjectInfo("test-123", "/src/shop", FILES, source="labels")
+    snap = snapshot(container("test-123", 100.0), extra=(started_as,))
+    assert choose_project(snap, "shop") is started_as
+    assert choose_project(snap, "test-123") is started_as
+    assert choose_project(snapshot(), "shop").name == "shop"  # type: ignore[union-attr]  # nothing runs: the files'

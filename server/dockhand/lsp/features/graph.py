@@ -35,10 +35,15 @@ def choose_project(snapshot: Snapshot, wanted: str | None) -> ProjectInfo | None
 
     A workspace project whose containers were started under another name (`docker compose -p other up`) is shown as
     that running project, the way the live hover shows it: its containers name the project's files in their labels.
+    A named workspace project is resolved the same way: the panel names the project it showed last, which may have
+    been the files' static project, read before the containers started under another name were seen.
     """
     projects = snapshot.projects
     if wanted:
-        return projects.get(wanted)
+        named = projects.get(wanted)
+        if named is not None and named.source == "files":
+            return projects.get(running_name(snapshot, named)) or named
+        return named
     local = sorted((p for p in projects.values() if p.source == "files"), key=lambda p: p.name)
     live = [projects.get(running_name(snapshot, p)) or p for p in local]
     running = [p for p in live if any(c.running for c in snapshot.project_containers(p.name))]
