@@ -33,11 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     malloc.limit_arenas()  # before any thread starts: see dockhand/malloc.py
 
     from dockhand.lsp.app import create_server  # imported late: argument errors stay fast
+    from dockhand.observe import heap  # after the imports: tracing them would only slow the start down
 
-    if settings.heap_snapshots_dir:  # after the imports: tracing them would only slow the start down
-        from dockhand.observe import heap
-
-        heap.start(settings.heap_snapshots_dir, settings.heap_snapshot_every_s)
+    try:
+        heap.start_from_environment()
+    except DiagnosticError as err:
+        print(f"dockhand: {err.message}\n  fix: {err.remediation}", file=sys.stderr)
+        return 2
 
     server = create_server(settings)
     try:

@@ -55,10 +55,6 @@ class Settings:
     log_correlation_window_s: float = _opt(900.0, "How far back container logs are read.", minimum=1)
     metrics_port: int = _opt(0, "Port of the server's own Prometheus /metrics on loopback (0 = off).", minimum=0)
     self_tracing: bool = _opt(False, "Export the server's own spans to its OTLP receiver.")
-    heap_snapshots_dir: str = _opt(
-        "", "Diagnostics, environment only: write tracemalloc heap snapshots here (slow; empty = off)."
-    )
-    heap_snapshot_every_s: float = _opt(300.0, "Diagnostics: time between two heap snapshots.", minimum=1)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, options: Mapping[str, Any] | None = None) -> Settings:

@@ -21,9 +21,11 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from dockhand.errors import DiagnosticError
 from dockhand.malloc import libc
 
 logger = logging.getLogger("dockhand.observe")
@@ -81,6 +83,25 @@ def figures(started: float) -> dict[str, Any]:
         "gc": [len(gc.get_objects(generation)) for generation in range(3)],
         "malloc": malloc_figures(),
     }
+
+
+def start_from_environment(environ: Mapping[str, str] = os.environ) -> threading.Thread | None:
+    """Start the snapshots when DOCKHAND_HEAP_SNAPSHOTS_DIR names a folder. Environment only, on purpose: they
+    must run from the process's first moment, before any editor setting arrives, and slow the server down."""
+    directory = environ.get("DOCKHAND_HEAP_SNAPSHOTS_DIR", "")
+    if not directory:
+        return None
+    raw = environ.get("DOCKHAND_HEAP_SNAPSHOT_EVERY_S", "300")
+    try:
+        every_s = float(raw)
+    except ValueError:
+        every_s = 0.0
+    if not every_s >= 1:
+        raise DiagnosticError(
+            f"DOCKHAND_HEAP_SNAPSHOT_EVERY_S={raw!r} is not a number of seconds ≥ 1",
+            "set it to the seconds between two heap snapshots, e.g. 300, or unset it",
+        )
+    return start(directory, every_s)
 
 
 def start(directory: str, every_s: float) -> threading.Thread | None:
