@@ -40,7 +40,7 @@ from compose_gen import compose_text, write_project
 from peers import PINNED, ensure_peers
 from static_bench import CLIENT_CAPABILITIES, WARMUP_TEXT, ServerSpec
 
-from lsp_client import LspError, LspProcess
+from lsp_client import LspError, LspProcess, initialize_params
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -122,13 +122,7 @@ async def start(spec: ServerSpec, workspace: Path, timeline: dict[str, float]) -
     await client.start()
     await client.request(
         "initialize",
-        {
-            "processId": None,
-            "rootUri": workspace.as_uri(),
-            "workspaceFolders": [{"uri": workspace.as_uri(), "name": workspace.name}],
-            "capabilities": CLIENT_CAPABILITIES,
-            "initializationOptions": {"trusted": False} if spec.name.startswith("dockhand") else None,
-        },
+        initialize_params(workspace, CLIENT_CAPABILITIES, spec.name.startswith("dockhand")),
         wait_s=120,
     )
     return client

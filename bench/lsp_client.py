@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -213,3 +214,14 @@ class LspError(Exception):
     def __init__(self, error: dict[str, Any]) -> None:
         super().__init__(f"{error.get('code')}: {error.get('message')}")
         self.code = error.get("code")
+
+
+def initialize_params(workspace: Path, capabilities: dict[str, Any], dockhand: bool) -> dict[str, Any]:
+    """The `initialize` request every bench sends: one workspace folder; Dockhand told the folder is untrusted."""
+    return {
+        "processId": None,
+        "rootUri": workspace.as_uri(),
+        "workspaceFolders": [{"uri": workspace.as_uri(), "name": workspace.name}],
+        "capabilities": capabilities,
+        "initializationOptions": {"trusted": False} if dockhand else None,
+    }

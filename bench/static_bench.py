@@ -44,7 +44,7 @@ from compose_gen import compose_text, write_project
 from engine_figures import engine_figures
 from peers import PINNED, ensure_peers
 
-from lsp_client import LspError, LspProcess
+from lsp_client import LspError, LspProcess, initialize_params
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SCHEMA = REPO.parent / "shared" / "peers" / "compose-spec.json"
@@ -149,13 +149,7 @@ async def measure(spec: ServerSpec, size: int, root: Path, args: argparse.Namesp
     try:
         await client.request(
             "initialize",
-            {
-                "processId": None,
-                "rootUri": workspace.as_uri(),
-                "workspaceFolders": [{"uri": workspace.as_uri(), "name": workspace.name}],
-                "capabilities": CLIENT_CAPABILITIES,
-                "initializationOptions": {"trusted": False} if spec.name == "dockhand" else None,
-            },
+            initialize_params(workspace, CLIENT_CAPABILITIES, spec.name == "dockhand"),
             wait_s=60,
         )
         client.notify("initialized", {})

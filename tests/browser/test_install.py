@@ -39,9 +39,16 @@ def new_user(tmp_path_factory: pytest.TempPathFactory) -> Callable[[bool], tuple
         bin_dir.mkdir()
         if with_python:
             (bin_dir / "python3").symlink_to(SYSTEM_PYTHON)
-        return home, user_env(home / "home", bin_dir)
+        env = user_env(home / "home", bin_dir)
+        Path(env["HOME"]).mkdir()
+        return home, env
 
     return make
+
+
+def new_user_settings() -> dict[str, object]:
+    """What a new user's settings say of Dockhand: nothing (no interpreter, the bundled server), a free OTLP port."""
+    return {"dockhand.server.python": None, "dockhand.server.importStrategy": None, "dockhand.otlpPort": free_port()}
 
 
 def test_the_system_python_has_nothing_of_ours() -> None:
@@ -66,13 +73,7 @@ def fresh_install(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[CodeServer, Path]]:
     home, env = new_user(True)
-    Path(env["HOME"]).mkdir()
-    settings = {
-        "dockhand.server.python": None,
-        "dockhand.server.importStrategy": None,
-        "dockhand.otlpPort": free_port(),
-    }
-    server = CodeServer.start(code_server_entry, dockhand_vsix, home, settings, env=env)
+    server = CodeServer.start(code_server_entry, dockhand_vsix, home, new_user_settings(), env=env)
     folder = tmp_path_factory.mktemp("first-project")
     (folder / "compose.yaml").write_text(COMPOSE_WITH_MISTAKES)
     yield server, folder
@@ -114,13 +115,7 @@ def test_without_python_the_views_say_what_to_install_once(
     page: Page,
 ) -> None:
     home, env = new_user(False)
-    Path(env["HOME"]).mkdir()
-    settings = {
-        "dockhand.server.python": None,
-        "dockhand.server.importStrategy": None,
-        "dockhand.otlpPort": free_port(),
-    }
-    server = CodeServer.start(code_server_entry, dockhand_vsix, home, settings, env=env)
+    server = CodeServer.start(code_server_entry, dockhand_vsix, home, new_user_settings(), env=env)
     try:
         folder = tmp_path_factory.mktemp("no-python-project")
         (folder / "compose.yaml").write_text(COMPOSE_WITH_MISTAKES)
