@@ -9,10 +9,11 @@ Run: `.venv/bin/python bench/remote_bench.py [--events 40] [--failures 15] [--id
    publishDiagnostics that reflects it (after WARM_UP events that open the ssh connections).
 2. Link cut: the manager's veth is set down; once the hover says the state is stale, 200 hovers on the services are
    timed (they answer from the last snapshot), then the link comes back.
-3. Swarm: a stack of one service with two replicas, one per node, on a server pointed at the manager; the bench
-   kills the worker's task through the worker engine and measures from that engine's `die` timestamp to the
-   publishDiagnostics carrying the `swarm-task-failed` diagnostic; then waits for Swarm to replace the task.
-4. Idle: that server beside the 2-node stack (five services, two replicas each) for `--idle-s`: CPU of one core.
+3. Swarm: the parcel-shop example as a stack (tests/swarm/example_stack.py: five services, two replicas each, one
+   per node, ports in host mode), on a server pointed at the manager; the bench kills the gateway's task on the
+   worker through the worker engine and measures from that engine's `die` timestamp to the publishDiagnostics
+   carrying the `swarm-task-failed` diagnostic; then waits for Swarm to replace the task.
+4. Idle: that server beside the 2-node stack for `--idle-s` (its tasks' Actuators polled): CPU of one core.
 It prints figures and asserts nothing. Goals (issue 14): p99 ≤ 300 ms, ≤ 5 ms, ≤ 1 s, ≤ 1 % of a core.
 """
 
@@ -42,16 +43,12 @@ from live_bench import BUSYBOX, SERVICES, EventClock, hover_latencies, initializ
 
 from dockhand.runtime.compose_cli import find_compose, run_compose  # noqa: E402
 from lsp_client import LspProcess  # noqa: E402
+from tests.swarm.example_stack import swarm_variant  # noqa: E402
 
 RIG = ROOT / "scripts" / "swarm-rig"
 WARM_UP = 4
-"""Events before the measured ones: each new pooled SDK connection is a new ssh + remote `docker` start (0.2-1.5 s
-here), paid once; the figures are the steady state and the report says the first events' figure separately."""
-STACK = "services:\n" + "".join(
-    f'  {name}:\n    image: dockhand/busybox:local\n    command: ["sleep", "86400"]\n'
-    "    deploy: {replicas: 2, placement: {max_replicas_per_node: 1}, restart_policy: {condition: any, delay: 1s}}\n"
-    for name in SERVICES
-)
+"""Events before the measured ones (reported on their own line): the first ones open the SDK's pooled connections,
+each one ssh process (the bridge keeps one started ahead, runtime/ssh_bridge)."""
 
 
 def rig_env() -> dict[str, str]:
@@ -77,8 +74,9 @@ def stale(params: Any) -> bool:
     return "stale: state as of" in (contents.get("value", "") if isinstance(contents, dict) else str(contents))
 
 
-async def ssh_figures(rig: dict[str, str], events: int) -> tuple[list[float], list[float]]:
-    """(event → diagnostics latencies over ssh, hover latencies while the link is cut), in seconds."""
+async def ssh_figures(rig: dict[str, str], events: int) -> tuple[list[float], list[float], list[float]]:
+    """(event → diagnostics latencies over ssh, the same for the warm-up events, hover latencies while the link is
+    cut), in seconds."""
     manager = docker.DockerClient(base_url=rig["DOCKHAND_RIG_MANAGER"], timeout=30)
     cli = find_compose()
     folder = Path(tempfile.mkdtemp(prefix="dh-remote-bench-"))
@@ -92,6 +90,7 @@ async def ssh_figures(rig: dict[str, str], events: int) -> tuple[list[float], li
     server = await start_server(folder, rig["DOCKHAND_RIG_SSH"])
     offset = time.time() - time.perf_counter()
     samples: list[float] = []
+    warm: list[float] = []
     hovers: list[float] = []
     try:
         uri = open_file(server, compose_file)
@@ -113,8 +112,8 @@ async def ssh_figures(rig: dict[str, str], events: int) -> tuple[list[float], li
             arrived = await server.wait_notification("textDocument/publishDiagnostics", match, 20)
             await asyncio.sleep(0.05)
             stamp = clock.latest(service, action)
-            if stamp is not None and step >= 0:
-                samples.append((arrived + offset) - stamp / 1e9)
+            if stamp is not None:
+                (samples if step >= 0 else warm).append((arrived + offset) - stamp / 1e9)
 
         await asyncio.to_thread(link, "down")
         try:
@@ -132,7 +131,7 @@ async def ssh_figures(rig: dict[str, str], events: int) -> tuple[list[float], li
         run_compose(cli, [*base, "down", "-t", "1"], cwd=folder, env=on_manager)
         shutil.rmtree(folder, ignore_errors=True)
         manager.close()
-    return samples, hovers
+    return samples, warm, hovers
 
 
 async def swarm_figures(rig: dict[str, str], failures: int, idle_s: float) -> tuple[list[float], float, float]:
@@ -143,7 +142,7 @@ async def swarm_figures(rig: dict[str, str], failures: int, idle_s: float) -> tu
     folder = Path(tempfile.mkdtemp(prefix="dh-remote-bench-")) / stack
     folder.mkdir()
     compose_file = folder / "compose.yaml"
-    compose_file.write_text(STACK)
+    compose_file.write_text(swarm_variant(18280)[0])
     on_manager = {**os.environ, "DOCKER_HOST": rig["DOCKHAND_RIG_MANAGER"]}
     docker_cli = shutil.which("docker") or "docker"
     await asyncio.to_thread(
@@ -159,7 +158,7 @@ async def swarm_figures(rig: dict[str, str], failures: int, idle_s: float) -> tu
     cpu = rss = 0.0
     try:
         uri = open_file(server, compose_file)
-        label = f"com.docker.swarm.service.name={stack}_{SERVICES[0]}"
+        label = f"com.docker.swarm.service.name={stack}_gateway"
         for _ in range(240):  # every task running on both nodes
             if len(manager.containers.list(filters={"label": label})) == 1 and worker.containers.list(
                 filters={"label": label}
@@ -232,13 +231,14 @@ async def main() -> None:
     await asyncio.to_thread(subprocess.run, [str(RIG), "up"], check=True)
     try:
         rig = rig_env()
-        events, hovers = await ssh_figures(rig, args.events)
+        events, warm, hovers = await ssh_figures(rig, args.events)
+        print(f"ssh context: the {len(warm)} warm-up events took " + ", ".join(f"{s * 1000:.0f}" for s in warm) + " ms")
         report("ssh context: engine event → publishDiagnostics", events, 300)
         report("ssh context: hover while the link is cut", hovers, 5)
         failures, cpu, rss = await swarm_figures(rig, args.failures, args.idle_s)
         report("swarm: task killed on the worker → diagnostic", failures, 1000)
         print(
-            f"swarm: idle beside a 2-node stack (5 services x 2 replicas): {cpu:.2f} % of a core, RSS {rss:.0f} MB "
+            f"swarm: idle beside the example as a 2-node stack (5 services x 2): {cpu:.2f} % of a core, RSS {rss:.0f} MB "
             f"over {args.idle_s:g} s (goal ≤ 1 %)"
         )
     finally:

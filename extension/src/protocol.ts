@@ -71,7 +71,7 @@ export interface ResourceUse {
 export interface ProjectInfo { name: string; workingDir: string; configFiles: string[]; services: ServiceInfo[] }
 
 /** A Swarm stack's service (`docker stack deploy`): mode, replicas running/desired, its newest tasks. */
-export interface StackTaskInfo { name: string; node: string; state: string; desired: string; error: string }
+export interface StackTaskInfo { name: string; node: string; state: string; desired: string; error: string; actuator?: string }
 export interface StackServiceInfo {
   name: string; mode: string; running: number; desired: number | null; updateState: string; lastError: string;
   tasks: StackTaskInfo[];

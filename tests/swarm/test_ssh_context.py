@@ -80,9 +80,7 @@ async def test_live_state_diagnostics_hover_and_urls_through_an_ssh_context(
         # Cut the link (the manager's veth on the host bridge): hovers keep answering from the snapshot, marked stale.
         await asyncio.to_thread(_link, "down")
         try:
-            await until(
-                lambda: _stale_hover(client, uri), "the hover marked stale after the link was cut", timeout=30
-            )
+            await until(lambda: _stale_hover(client, uri), "the hover marked stale after the link was cut", timeout=30)
             # Meanwhile the container stops on the far side (through the engine's local socket, not the link).
             await asyncio.to_thread(_stop_web, swarm_rig, name)
         finally:

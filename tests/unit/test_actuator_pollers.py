@@ -17,7 +17,7 @@ import pytest
 
 from dockhand.config import Settings
 from dockhand.observe import metrics
-from dockhand.runtime.health import HealthMonitor
+from dockhand.runtime.health import HealthMonitor, Target
 from dockhand.runtime.state import ContainerInfo, EngineStatus, PortBinding, ProjectInfo, StateStore
 
 
@@ -200,3 +200,28 @@ async def test_a_new_concurrency_setting_applies_without_a_restart(endpoints: li
     with pytest.raises(asyncio.CancelledError):
         await task
     assert 4 <= shared.peak <= 5  # the new limit (plus, at most, the old limit's one request finishing)
+
+
+async def test_targets_of_another_source_are_polled_into_their_own_sink(endpoints: list[Endpoint]) -> None:
+    """Swarm tasks are no containers of the store: their targets come through watch(), answers go to the caller's
+    sink, and a target dropped by the next watch() call is said to be gone (None)."""
+    up, down = Endpoint("up"), Endpoint("down")
+    endpoints += [up, down]
+    store = StateStore()
+    monitor = HealthMonitor(store, lambda: Settings(health_interval_s=0.2), "unix:///var/run/docker.sock")
+    task = asyncio.create_task(monitor.run())
+    answers: dict[str, Any] = {}
+    targets = {
+        "task:a": Target((f"http://127.0.0.1:{up.port}",), False),
+        "task:b": Target((f"http://127.0.0.1:{down.port}",), False),
+    }
+    monitor.watch("swarm", targets, answers.__setitem__)
+    await asyncio.sleep(1.0)
+    assert (answers["task:a"].status, answers["task:b"].status) == ("UP", "DOWN")
+    assert store.snapshot.actuator == {}  # nothing written into the containers' store
+    monitor.watch("swarm", {"task:a": targets["task:a"]}, answers.__setitem__)
+    await asyncio.sleep(0.3)
+    assert answers["task:b"] is None and answers["task:a"].status == "UP"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

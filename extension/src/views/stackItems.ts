@@ -27,7 +27,8 @@ export function stackServiceItem(stack: StackInfo, s: StackServiceInfo): vscode.
 
 export function taskItem(t: StackTaskInfo): vscode.TreeItem {
   const item = new vscode.TreeItem(t.name, collapsed.None);
-  item.description = `${t.node} · ${t.state}${t.desired !== t.state ? ` (desired ${t.desired})` : ''}${t.error ? ` · ${t.error}` : ''}`;
+  const actuator = t.actuator ? ` · Actuator ${t.actuator}` : '';
+  item.description = `${t.node} · ${t.state}${t.desired !== t.state ? ` (desired ${t.desired})` : ''}${t.error ? ` · ${t.error}` : ''}${actuator}`;
   item.iconPath = themeIcon(t.state === 'running' ? 'debug-start' : t.error ? 'error' : 'circle-outline');
   item.contextValue = 'task';
   return item;

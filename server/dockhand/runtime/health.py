@@ -14,7 +14,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +22,15 @@ from dockhand.config import Settings
 from dockhand.observe import metrics
 from dockhand.runtime.discovery import match_project
 from dockhand.runtime.state import ActuatorHealth, ContainerInfo, Snapshot, StateStore
-from dockhand.runtime.urls import published_urls
+from dockhand.runtime.urls import ServiceUrl, published_urls
 
 if TYPE_CHECKING:
     import httpx
 
 logger = logging.getLogger("dockhand.health")
+
+Put = Callable[[str, ActuatorHealth | None], None]
+"""Where a poller's answers go: (key, health), None when its target went away."""
 
 LABEL = "dockhand.actuator"
 HEALTH_PATH = "/actuator/health"
@@ -51,7 +54,11 @@ class Target:
 def resolve_target(container: ContainerInfo, setting: object, docker_host: str) -> Target | None:
     """The Actuator target of a container from its `x-dockhand` setting or label, else its published ports."""
     value = setting if setting is not None else container.labels.get(LABEL)
-    urls = published_urls(container.ports, docker_host)
+    return target_from(published_urls(container.ports, docker_host), value)
+
+
+def target_from(urls: Sequence[ServiceUrl], value: object) -> Target | None:
+    """The Actuator target among published `urls` for an `actuator` setting (None: unset, so every URL is tried)."""
     if value is not None:
         text = str(value).strip().rstrip("/")
         if isinstance(value, bool) or text.lower() in _OFF:
@@ -117,6 +124,10 @@ class HealthMonitor:
         self._settings = settings
         self._docker_host = docker_host
         self._pollers: dict[str, tuple[tuple[Target, float | None], asyncio.Task[None]]] = {}
+        self._extra: dict[str, tuple[Mapping[str, Target], Put]] = {}
+        """Targets that are not containers of the store (Swarm tasks on any node), by source: keys and sink."""
+        self._sinks: dict[str, Put] = {}
+        """The sink of each running poller of an extra target."""
         self._wake = asyncio.Event()
         s = settings()
         self._concurrency = s.health_concurrency
@@ -127,6 +138,14 @@ class HealthMonitor:
             trust_env=False,
         )
         store.subscribe(lambda snapshot, change: self._wake.set())
+
+    def watch(self, source: str, targets: Mapping[str, Target], put: Put) -> None:
+        """Poll these targets too, in place of what `source` asked for before; answers go to `put(key, health)`
+        (None when a target is dropped). Keys must not look like container ids: prefix them."""
+        current = self._extra.get(source)
+        if current is None or current[0] != targets:
+            self._extra[source] = (dict(targets), put)
+            self._wake.set()
 
     async def run(self) -> None:
         """Reconcile pollers with the running containers whenever the store changes."""
@@ -153,13 +172,24 @@ class HealthMonitor:
                     target = resolve_target(c, setting, self._docker_host)
                     if target is not None and target.bases:
                         wanted[c.id] = (target, c.started_at)
+        sinks: dict[str, Put] = {}
+        for targets, put in self._extra.values():
+            for name, target in targets.items():
+                if target.bases:
+                    wanted[name], sinks[name] = (target, None), put
         for cid, (key, task) in list(self._pollers.items()):
             if wanted.get(cid) != key:
                 task.cancel()
                 del self._pollers[cid]
+                gone = self._sinks.pop(cid, None)
+                if gone is not None and cid not in wanted:  # an extra target that went away: its answer goes too
+                    gone(cid, None)
         for cid, key in wanted.items():
             if cid not in self._pollers:
-                task = asyncio.get_running_loop().create_task(self._poll(cid, key[0]), name=f"actuator-{cid[:12]}")
+                put = sinks.get(cid, self._store.put_actuator)
+                if cid in sinks:
+                    self._sinks[cid] = put
+                task = asyncio.get_running_loop().create_task(self._poll(cid, key[0], put), name=f"actuator-{cid[:12]}")
                 self._pollers[cid] = (key, task)
 
     async def _get(self, url: str) -> tuple[int, Any]:
@@ -216,7 +246,7 @@ class HealthMonitor:
                     links.append(("OpenAPI" if "docs" in path or "openapi" in path else "Swagger UI", base + path))
         return tuple(links)
 
-    async def _poll(self, container_id: str, target: Target) -> None:
+    async def _poll(self, container_id: str, target: Target, put: Put) -> None:
         failures = 0
         base: str | None = None
         links: tuple[tuple[str, str], ...] = ()
@@ -231,11 +261,11 @@ class HealthMonitor:
                 if target.configured:
                     url = target.bases[0] + HEALTH_PATH
                     failing = ActuatorHealth(url, "UNKNOWN", (), time.time(), error, failures)
-                    self._store.put_actuator(container_id, failing)
+                    put(container_id, failing)
             else:
                 health = await self._check(base, links)
                 failures = failures + 1 if health.last_error else 0
-                self._store.put_actuator(container_id, dataclasses.replace(health, failures=failures))
+                put(container_id, dataclasses.replace(health, failures=failures))
             delay = s.health_interval_s * (2 ** min(failures, 6) if failures else 1)
             await asyncio.sleep(min(delay, s.health_max_backoff_s) if failures else delay)
 

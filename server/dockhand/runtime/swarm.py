@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockhand.runtime.inspect import epoch_seconds  # one home for Docker's timestamp format
-from dockhand.runtime.summary import clock
+from dockhand.runtime.state import ActuatorHealth, PortBinding
+from dockhand.runtime.summary import clock, duration
+from dockhand.runtime.urls import ServiceUrl, published_urls
 
 NAMESPACE = "com.docker.stack.namespace"
 FAILED_STATES = frozenset({"failed", "rejected", "orphaned"})
@@ -50,6 +52,19 @@ class SwarmTask:
     message: str
     timestamp: str
     container_id: str = ""
+    address: str = ""
+    """Its node's address (what a port published in `host` mode is reached at)."""
+    host_ports: tuple[tuple[int, int], ...] = ()
+    """(published, target) TCP ports this task publishes in `host` mode on its node."""
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running" and self.desired == "running"
+
+    def urls(self) -> list[ServiceUrl]:
+        """Its host-mode ports as URLs at its node's address."""
+        bindings = (PortBinding(target, "tcp", self.address, published) for published, target in self.host_ports)
+        return published_urls(bindings, "") if self.address else []
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,8 @@ class SwarmService:
     update_state: str = ""
     update_message: str = ""
     image: str = ""
+    ingress_ports: tuple[tuple[int, int], ...] = ()
+    """(published, target) TCP ports published through the routing mesh (any node answers on them)."""
 
     @property
     def full_name(self) -> str:
@@ -83,6 +100,25 @@ class SwarmSnapshot:
     manager: bool = False
     stacks: Mapping[str, Mapping[str, SwarmService]] = field(default_factory=dict)
     node_count: int = 0
+    ingress_address: str = ""
+    """A manager's address: where the routing mesh answers for `ingress` ports."""
+    error: str = ""
+    """Why this is not current (the engine stopped answering); empty while polls succeed."""
+    since: float = 0.0
+    """When the engine last answered (epoch seconds): what a stale snapshot's age counts from."""
+
+    def ingress_urls(self, service: SwarmService) -> list[ServiceUrl]:
+        """A service's mesh-published ports as URLs at a manager's address."""
+        if not self.ingress_address:
+            return []
+        bindings = (PortBinding(t, "tcp", self.ingress_address, p) for p, t in service.ingress_ports)
+        return published_urls(bindings, "")
+
+    def stale_note(self, now: float) -> str:
+        """`stale: state as of 12:00:01, 7 s old — why`, or "" while the snapshot is current."""
+        if not self.error:
+            return ""
+        return f"stale: state as of {clock(self.since)}, {duration(now - self.since)} old — {self.error}"
 
     def match(self, project: str, services: Iterable[str]) -> str | None:
         """The stack deployed from a document: the one named like its project, else the one whose services are
@@ -96,20 +132,43 @@ class SwarmSnapshot:
         return None
 
 
-def _task(raw: Mapping[str, Any], nodes: Mapping[str, str]) -> SwarmTask:
+def _tcp_ports(ports: Any, mode: str | None) -> tuple[tuple[int, int], ...]:
+    """(published, target) of the API's PortConfig list, TCP only, of one publish mode (None: any)."""
+    found = []
+    for port in ports if isinstance(ports, list) else ():
+        published, target = port.get("PublishedPort"), port.get("TargetPort")
+        if (port.get("Protocol") or "tcp") != "tcp" or not published or not target:
+            continue
+        if mode is None or (port.get("PublishMode") or "ingress") == mode:
+            found.append((int(published), int(target)))
+    return tuple(sorted(found))
+
+
+def _task(raw: Mapping[str, Any], nodes: Mapping[str, str], addresses: Mapping[str, str]) -> SwarmTask:
     status = raw.get("Status") or {}
     container = (status.get("ContainerStatus") or {}).get("ContainerID") or ""
+    node_id = str(raw.get("NodeID") or "")
     return SwarmTask(
         id=str(raw.get("ID", "")),
         slot=int(raw.get("Slot") or 0),
-        node=nodes.get(str(raw.get("NodeID") or ""), str(raw.get("NodeID") or "")[:12]),
+        node=nodes.get(node_id, node_id[:12]),
         state=str(status.get("State") or ""),
         desired=str(raw.get("DesiredState") or ""),
         error=str(status.get("Err") or ""),
         message=str(status.get("Message") or ""),
         timestamp=str(status.get("Timestamp") or raw.get("UpdatedAt") or ""),
         container_id=str(container),
+        address=addresses.get(node_id, ""),
+        host_ports=_tcp_ports((status.get("PortStatus") or {}).get("Ports"), None),  # only host-mode ones are here
     )
+
+
+def _node_address(node: Mapping[str, Any]) -> str:
+    """A node's reachable address: its Status.Addr, else its manager address without the port."""
+    address = str((node.get("Status") or {}).get("Addr") or "")
+    if address in ("", "0.0.0.0"):
+        address = str((node.get("ManagerStatus") or {}).get("Addr") or "").rsplit(":", 1)[0]
+    return address
 
 
 def build_snapshot(
@@ -120,9 +179,11 @@ def build_snapshot(
 ) -> SwarmSnapshot:
     """A SwarmSnapshot from the API's `/services`, `/tasks` and `/nodes` answers."""
     hostnames = {str(n.get("ID")): str((n.get("Description") or {}).get("Hostname") or "") for n in nodes}
+    addresses = {str(n.get("ID")): _node_address(n) for n in nodes}
+    managers = [addresses[str(n.get("ID"))] for n in nodes if n.get("ManagerStatus")]
     by_service: dict[str, list[SwarmTask]] = {}
     for raw in tasks:
-        by_service.setdefault(str(raw.get("ServiceID")), []).append(_task(raw, hostnames))
+        by_service.setdefault(str(raw.get("ServiceID")), []).append(_task(raw, hostnames, addresses))
     stacks: dict[str, dict[str, SwarmService]] = {}
     for raw in services:
         spec = raw.get("Spec") or {}
@@ -151,14 +212,16 @@ def build_snapshot(
             update_state=str(update.get("State") or ""),
             update_message=str(update.get("Message") or ""),
             image=image.split("@", 1)[0],
+            ingress_ports=_tcp_ports((raw.get("Endpoint") or {}).get("Ports"), "ingress"),
         )
-    return SwarmSnapshot(manager, stacks, len(nodes))
+    return SwarmSnapshot(manager, stacks, len(nodes), next((a for a in managers if a), ""))
 
 
-def stacks_json(snapshot: SwarmSnapshot) -> list[dict[str, Any]]:
+def stacks_json(snapshot: SwarmSnapshot, health: Mapping[str, ActuatorHealth] | None = None) -> list[dict[str, Any]]:
     """The `stacks` of the dockhand/services answer: each stack's services with mode, replicas, update state, last
-    error and their ten newest tasks."""
+    error and their ten newest tasks (with their Actuator's answer, "" when none is polled)."""
     stacks = snapshot.stacks
+    health = health or {}
     return [
         {
             "name": name,
@@ -177,6 +240,7 @@ def stacks_json(snapshot: SwarmSnapshot) -> list[dict[str, Any]]:
                             "state": t.state,
                             "desired": t.desired,
                             "error": t.error,
+                            "actuator": _actuator_text(health[key]) if (key := task_health_key(t)) in health else "",
                         }
                         for t in service.tasks[:10]
                     ],
@@ -255,19 +319,80 @@ def ignored_key_findings(service: str, keys: Iterable[str]) -> list[SwarmFinding
     ]
 
 
-def card_lines(service: SwarmService, max_tasks: int = 5) -> list[str]:
-    """The hover's Swarm part: mode and replicas, then the newest tasks with node, state and error."""
+def card_lines(
+    service: SwarmService, health: Mapping[str, ActuatorHealth] | None = None, max_tasks: int = 5
+) -> list[str]:
+    """The hover's Swarm part: mode and replicas, then the newest tasks with node, state, error and the Actuator
+    answer polled at their published port."""
+    health = health or {}
+    mesh = health.get(service_health_key(service))
     lines = [
         f"**Swarm** · stack `{service.stack}` · {service.mode} · {service.replicas()} running"
         + (f" · update {service.update_state}" if service.update_state else "")
+        + (f" · Actuator {_actuator_text(mesh)} (routing mesh)" if mesh is not None else "")
     ]
     for task in service.tasks[:max_tasks]:
         error = f" — {task.error}" if task.error else ""
+        answer = health.get(task_health_key(task)) if task.running else None
+        actuator = f" · Actuator {_actuator_text(answer)}" if answer is not None else ""
         lines.append(
             f"- `{service.full_name}.{task.slot}` on {task.node or '?'}: {task.state}"
-            f" (desired {task.desired}) at {_time(task.timestamp)}{error}"
+            f" (desired {task.desired}) at {_time(task.timestamp)}{error}{actuator}"
         )
     return lines
+
+
+# --- Actuator health of tasks, through their published ports -------------------------------------------------
+def task_health_key(task: SwarmTask) -> str:
+    return f"task:{task.id}"
+
+
+def service_health_key(service: SwarmService) -> str:
+    return f"service:{service.id}"
+
+
+def health_urls(snapshot: SwarmSnapshot, service: SwarmService) -> dict[str, list[ServiceUrl]]:
+    """Where to ask a service's Actuator, by health key: each running task at its node's host-mode ports, and the
+    service once through the routing mesh for its `ingress` ports (which task answers there is the mesh's pick)."""
+    found = {task_health_key(t): t.urls() for t in service.tasks if t.running and t.host_ports}
+    mesh = snapshot.ingress_urls(service)
+    if mesh:
+        found[service_health_key(service)] = mesh
+    return {key: urls for key, urls in found.items() if urls}
+
+
+def _actuator_text(health: ActuatorHealth) -> str:
+    if health.last_error:
+        return f"not answering ({health.last_error})"
+    down = [f"{name} {status}" for name, status in health.components if status not in ("UP", "UNKNOWN")]
+    return health.status + (f" ({', '.join(down)})" if down else "")
+
+
+def health_findings(
+    service: SwarmService, health: Mapping[str, ActuatorHealth], now: float, grace_s: float = 60.0
+) -> list[SwarmFinding]:
+    """Errors for running tasks whose Actuator says they are not UP (or stopped answering, after `grace_s` of
+    running: an application warming up is no fault), and for the service's answer through the routing mesh."""
+    found: list[SwarmFinding] = []
+    name = service.name
+    checked: list[tuple[str, SwarmTask | None, ActuatorHealth | None]] = [
+        (f"task {service.full_name}.{t.slot} on {t.node or '?'}", t, health.get(task_health_key(t)))
+        for t in service.tasks
+        if t.running
+    ]
+    checked.append(("through the routing mesh", None, health.get(service_health_key(service))))
+    for where, task, answer in checked:
+        if answer is None or (not answer.last_error and answer.status in ("UP", "UNKNOWN")):
+            continue
+        started = epoch_seconds(task.timestamp) if task is not None else None
+        if answer.last_error and started is not None and now - started < grace_s:
+            continue
+        found.append(
+            SwarmFinding(
+                name, "error", f"`{name}` {where}: Actuator {_actuator_text(answer)} at {answer.url}", "swarm-unhealthy"
+            )
+        )
+    return found
 
 
 def stack_argv(

@@ -3,13 +3,15 @@ SwarmSnapshot (runtime/swarm) and handed to the event loop.
 
 Task states change on whichever node runs them and a manager emits no task events, so tasks are polled: every
 POLL_S while any stack exists (a failed task shows within about that), every IDLE_POLL_S otherwise; a poll whose
-answers did not change costs two small requests and no work on the loop.
+answers did not change costs two small requests and no work on the loop. Every request has REMOTE_DEADLINE_S; when
+the manager stops answering, the last snapshot is handed on once more, marked stale with the time of the last answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -38,6 +40,9 @@ class SwarmWatcher:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._fingerprint = ""
+        self._last = SwarmSnapshot()
+        self._contact = 0.0
+        """When the manager last answered a poll (epoch seconds)."""
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="dockhand-swarm", daemon=True).start()
@@ -62,6 +67,7 @@ class SwarmWatcher:
                     nodes_at = 0.0
                 swarm = (client.info().get("Swarm") or {}) if nodes_at == 0.0 else {"ControlAvailable": True}
                 if not swarm.get("ControlAvailable"):
+                    self._contact = time.time()
                     self._publish(SwarmSnapshot(), "not-a-manager")
                     interval = 30.0  # a plain engine (or a worker): look again now and then
                 else:
@@ -74,12 +80,16 @@ class SwarmWatcher:
                     digest = hashlib.blake2b(services_raw + b"\0" + tasks_raw, digest_size=16)
                     digest.update(str(nodes_at).encode())
                     fingerprint = digest.hexdigest()
+                    self._contact = time.time()
                     if fingerprint != self._fingerprint:
                         services, tasks = json.loads(services_raw), json.loads(tasks_raw)
                         self._publish(build_snapshot(services, tasks, nodes), fingerprint)
                     interval = POLL_S if services_raw.strip() != b"[]" else IDLE_POLL_S
             except Exception as exc:  # the engine went away or is no manager any more: the engine watcher reports it
                 logger.debug("swarm poll failed: %r", exc)
+                if self._last.stacks and not self._last.error:  # keep showing it, marked stale with its age
+                    stale = dataclasses.replace(self._last, error=_reason(exc), since=self._contact)
+                    self._publish(stale, "stale:" + self._fingerprint)
                 with contextlib.suppress(Exception):
                     if client is not None:
                         client.close()
@@ -95,10 +105,17 @@ class SwarmWatcher:
         """Hand a changed snapshot to the loop."""
         if fingerprint == self._fingerprint:
             return
-        self._fingerprint = fingerprint
+        self._fingerprint, self._last = fingerprint, snapshot
         if not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._on_change, snapshot)
+
+
+def _reason(exc: Exception) -> str:
+    """A short why for a failed poll (the engine watcher's status says the rest)."""
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
+        return f"the manager did not answer within {REMOTE_DEADLINE_S:g} s"
+    return "the manager cannot be reached"
 
 
 def _raw(client: Any, path: str) -> bytes:

@@ -88,6 +88,8 @@ class LiveRuntime:
         self.resources = ResourceBook()
         """Resource samples per container (runtime/resources.py), written by the stats sampler's callbacks."""
         self.sampler: StatsSampler | None = None
+        self.health: HealthMonitor | None = None
+        """The Actuator pollers (other features add targets of their own: Swarm tasks)."""
 
     # --- Compose ---------------------------------------------------------------------------------------
     def compose(self) -> ComposeCli:
@@ -129,7 +131,7 @@ class LiveRuntime:
             self.compose,
             self.server.editor_quiet,
         )
-        health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host)
+        self.health = health = HealthMonitor(self.store, lambda: self.server.settings, self.engine.host)
         self.sampler = StatsSampler(
             self._sampled_containers,
             lambda: self.server.settings.stats_interval_s,

@@ -1,6 +1,8 @@
 """Swarm stacks in the editor: diagnostics on a stack service's line (failing tasks, unplaceable tasks, a paused or
-rolled-back update, keys `docker stack deploy` ignores), the hover's Swarm section (mode, replicas, tasks with node,
-state and error), lenses (Deploy stack, Remove stack; per service Scale -1/+1 and Restart) and their commands.
+rolled-back update, a task whose Actuator is not UP, keys `docker stack deploy` ignores), the hover's Swarm section
+(mode, replicas, tasks with node, state, error and Actuator answer), lenses (Deploy stack, Remove stack; per service
+Scale -1/+1 and Restart) and their commands. Tasks' Actuator endpoints are polled by the live runtime's
+HealthMonitor at their published ports (host mode: the task's node; ingress: a manager, through the mesh).
 
 Reads the SwarmWatcher's snapshot only (runtime/swarm_watch), so it answers at once; commands run real `docker`
 argv lists against the same engine (runtime/contexts exported DOCKER_HOST) and only in a trusted workspace.
@@ -13,6 +15,7 @@ import functools
 import logging
 import shutil
 import subprocess
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,8 @@ from dockhand.lsp.features.hover import HoverContext, add_hover_section
 from dockhand.lsp.features.live import DocumentView
 from dockhand.lsp.server import DockhandServer
 from dockhand.runtime import swarm
+from dockhand.runtime.health import STARTING_GRACE_S, Target, service_setting, target_from
+from dockhand.runtime.state import ActuatorHealth
 from dockhand.runtime.swarm_watch import SwarmWatcher
 
 logger = logging.getLogger("dockhand.swarm")
@@ -53,6 +58,8 @@ class SwarmFeature:
         self.server = server
         self.watcher: SwarmWatcher | None = None
         self.snapshot = swarm.SwarmSnapshot()
+        self.health: dict[str, ActuatorHealth] = {}
+        """Actuator answers of tasks (and of services through the mesh), by runtime/swarm's health keys."""
 
     def start(self) -> None:
         self.watcher = SwarmWatcher(asyncio.get_running_loop(), self._changed)
@@ -64,11 +71,44 @@ class SwarmFeature:
 
     def _changed(self, snapshot: swarm.SwarmSnapshot) -> None:
         self.snapshot = snapshot
+        self._retarget()
         self.server.republish(self.server.projects.open_uris())
         self.server.protocol.notify(protocol.STATE_CHANGED, {"projects": [], "stacks": sorted(snapshot.stacks)})
         live = self.server.live
         if live is not None:
             live.refresh_lenses()  # the live runtime owns the refresh's rate limit
+
+    # --- Actuator health of tasks --------------------------------------------------------------------------
+    def _retarget(self) -> None:
+        """Hand the HealthMonitor the published ports of the running tasks of every stack an open document matches
+        (other stacks are not ours to probe); `x-dockhand: {actuator: …}` applies as for containers."""
+        live = self.server.live
+        if live is None or live.health is None:
+            return
+        targets: dict[str, Target] = {}
+        for uri in self.server.projects.open_uris():
+            view = live.view(uri)
+            stack = self.stack_of(view) if view is not None else None
+            if view is None or stack is None:
+                continue
+            for name in view.services:
+                deployed = self.snapshot.stacks[stack].get(name)
+                if deployed is None:
+                    continue
+                decl = view.info.service(name) if view.info is not None else None
+                setting = service_setting(decl.x_dockhand) if decl is not None else None
+                for key, urls in swarm.health_urls(self.snapshot, deployed).items():
+                    target = target_from(urls, setting)
+                    if target is not None:
+                        targets[key] = target
+        live.health.watch("swarm", targets, self._answered)
+
+    def _answered(self, key: str, health: ActuatorHealth | None) -> None:
+        old = self.health.pop(key, None)
+        if health is not None:
+            self.health[key] = health
+        if _shown(old) != _shown(health):  # a new check time alone changes nothing the editor shows
+            self.server.republish(self.server.projects.open_uris())
 
     # --- Matching ----------------------------------------------------------------------------------------
     def _view(self, uri: str) -> DocumentView | None:
@@ -84,6 +124,7 @@ class SwarmFeature:
         stack = self.stack_of(view) if view is not None else None
         if view is None or stack is None:
             return []
+        self._retarget()  # a document opened after the stacks last changed
         findings: list[swarm.SwarmFinding] = []
         doc = self.server.projects.document(uri)
         services_node = doc.root.get("services") if doc is not None and doc.root is not None else None
@@ -91,6 +132,7 @@ class SwarmFeature:
             deployed = self.snapshot.stacks[stack].get(name)
             if deployed is not None:
                 findings += swarm.service_findings(deployed)
+                findings += swarm.health_findings(deployed, self.health, time.time(), STARTING_GRACE_S)
             keys = service_keys(services_node.get(name) if services_node is not None else None)
             findings += swarm.ignored_key_findings(name, sorted(keys))
         return [
@@ -106,7 +148,10 @@ class SwarmFeature:
         view = self._view(context.uri)
         stack = self.stack_of(view) if view is not None else None
         service = self.snapshot.stacks[stack].get(context.target.name) if stack is not None else None
-        return "\n".join(swarm.card_lines(service)) if service is not None else None
+        if service is None:
+            return None
+        stale = self.snapshot.stale_note(time.time())
+        return "\n".join(swarm.card_lines(service, self.health) + ([f"_({stale})_"] if stale else []))
 
     # --- Lenses ------------------------------------------------------------------------------------------
     def lenses(self, uri: str) -> list[types.CodeLens]:
@@ -127,7 +172,8 @@ class SwarmFeature:
             if service is None:
                 continue
             one = {**args, "service": name}
-            lenses.append(_lens(where, f"⎈ {service.replicas()} {service.mode}", "", None))
+            stale = " (stale)" if self.snapshot.error else ""
+            lenses.append(_lens(where, f"⎈ {service.replicas()} {service.mode}{stale}", "", None))
             if not trusted:
                 continue
             if service.mode == "replicated" and service.desired is not None:
@@ -194,7 +240,12 @@ _features: weakref.WeakKeyDictionary[DockhandServer, SwarmFeature] = weakref.Wea
 def stacks_payload(server: DockhandServer) -> list[dict[str, Any]]:
     """The stacks for dockhand/services (the Services tree): services with mode, replicas and their tasks."""
     feature = _features.get(server)
-    return swarm.stacks_json(feature.snapshot) if feature is not None else []
+    return swarm.stacks_json(feature.snapshot, feature.health) if feature is not None else []
+
+
+def _shown(health: ActuatorHealth | None) -> tuple[object, ...] | None:
+    """What of an Actuator answer the editor shows (not when it was checked)."""
+    return None if health is None else (health.url, health.status, health.components, health.last_error)
 
 
 def _lens(where: types.Range, title: str, command: str, args: dict[str, Any] | None) -> types.CodeLens:
