@@ -5,6 +5,7 @@ import { registerSettingsCommands, registerStackCommands } from './commands';
 import { registerGraphCommands } from './graphCommands';
 import { Notifications, type EngineStatus } from './protocol';
 import { DockhandStatus } from './status';
+import { onConfigurationChange } from './settings';
 import { registerViewCommands } from './viewCommands';
 import { GraphView } from './views/graph';
 import { LatencyTree } from './views/latency';
@@ -58,8 +59,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (state === 'failed' && dockhand.problem) void explainFailure(dockhand.problem, log);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('dockhand.server')) void dockhand.restart(); // which Python, which copy of the server
-      else if (e.affectsConfiguration('dockhand')) dockhand.sendConfiguration();
+      const action = onConfigurationChange((section) => e.affectsConfiguration(section));
+      if (action === 'restart') void dockhand.restart();
+      else if (action === 'send') dockhand.sendConfiguration();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => dockhand.sendConfiguration()),
     vscode.commands.registerCommand('dockhand.restartServer', () => dockhand.restart()),

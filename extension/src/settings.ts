@@ -44,3 +44,15 @@ export function configurationUpdate(
   }
   return update;
 }
+
+/**
+ * Settings the server reads once at start: which Python and which copy of the server, and which Docker engine it
+ * watches (switching engines live would mix two engines' state), so a change restarts the server.
+ */
+const RESTART_ON = ['dockhand.server', 'dockhand.dockerContext'];
+
+/** What a configuration change asks for: a server restart, sending the new settings, or nothing. */
+export function onConfigurationChange(affects: (section: string) => boolean): 'restart' | 'send' | undefined {
+  if (RESTART_ON.some((section) => affects(section))) return 'restart';
+  return affects('dockhand') ? 'send' : undefined;
+}

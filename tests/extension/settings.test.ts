@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { configurationUpdate, explicitOptions, serverOptionKeys } from '../../extension/src/settings';
+import { configurationUpdate, explicitOptions, onConfigurationChange, serverOptionKeys } from '../../extension/src/settings';
 
 const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'extension', 'package.json'), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, { default: unknown }> } };
@@ -31,4 +31,14 @@ test('only values a person set are sent, the most specific scope winning', () =>
 test('unsetting a value sends its default so the server forgets the old one', () => {
   const update = configurationUpdate({ codeLens: false, otlpPort: 4319 }, { otlpPort: 4320 }, (key) => properties[`dockhand.${key}`]?.default);
   assert.deepEqual(update, { otlpPort: 4320, codeLens: true });
+});
+
+test('a change of the Docker context or of the server setup restarts the server; other changes are sent', () => {
+  const changed = (...sections: string[]) => (section: string) =>
+    sections.some((s) => s === section || s.startsWith(`${section}.`));
+  // VS Code's affectsConfiguration is true for the changed key and each of its parent sections.
+  assert.equal(onConfigurationChange(changed('dockhand.dockerContext')), 'restart');
+  assert.equal(onConfigurationChange(changed('dockhand.server.python')), 'restart');
+  assert.equal(onConfigurationChange(changed('dockhand.codeLens')), 'send');
+  assert.equal(onConfigurationChange(changed('editor.fontSize')), undefined);
 });
