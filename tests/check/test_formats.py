@@ -142,3 +142,29 @@ def test_output_file_gets_the_report_and_stdout_stays_empty(tmp_path: Path) -> N
     assert result.returncode == 1
     assert result.stdout == ""
     assert json.loads(out.read_text())["runs"][0]["results"][0]["ruleId"] == "no-image-or-build"
+
+
+def test_junit_fails_only_what_fails_the_run(tmp_path: Path) -> None:
+    """Warnings below --failure-threshold pass (their text as output), so JUnit's red agrees with the exit code."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  a: {image: busybox, ports: ['8080:80']}\n"
+        "  b: {image: busybox, ports: ['8080:80']}\n"
+        "  c: {imgae: busybox}\n"
+    )
+    for threshold, exit_code in (("error", 1), ("warning", 1)):
+        result = check(
+            "--no-compose", "--format", "junit", "--failure-threshold", threshold, "compose.yaml", cwd=tmp_path
+        )
+        assert result.returncode == exit_code, result.stderr
+        cases = list(ET.fromstring(result.stdout).iter("testcase"))
+        failed = [c for c in cases if c.find("failure") is not None]
+        passed_with_text = [c for c in cases if c.find("system-out") is not None]
+        kinds = {c.find("failure").get("type") for c in failed}  # type: ignore[union-attr]
+        warned = [c for c in cases if "port-clash" in str(c.get("name"))]
+        assert warned, result.stdout
+        if threshold == "error":
+            assert kinds == {"error"} and set(warned) <= set(passed_with_text)
+        else:
+            assert kinds == {"error", "warning"} and not passed_with_text
+        assert ET.fromstring(result.stdout).get("failures") == str(len(failed))

@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the Compose v2 binary to use",
     )
     parser.add_argument(
-        "--live", action="store_true", help="add problems of the running stack from a reachable Docker Engine"
+        "--live",
+        action="store_true",
+        help="add problems of the running stack from a reachable Docker Engine (containers older than the file: with Compose)",
     )
     parser.add_argument(
         "--root", type=Path, default=Path.cwd(), help="base of relative paths in reports (default: the current folder)"
@@ -88,6 +90,7 @@ def _rule_ids(values: list[str], flag: str) -> set[str]:
 
 def _extra_sources(args: argparse.Namespace) -> Callable[[ComposeProject, list[Problem]], list[Problem]] | None:
     sources: list[Callable[[ComposeProject, list[Problem]], list[Problem]]] = []
+    cli = None
     if args.compose is not False:
         from dockhand.check.verdict import compose_verdict, find_compose_cli
 
@@ -97,11 +100,14 @@ def _extra_sources(args: argparse.Namespace) -> Callable[[ComposeProject, list[P
                 "--compose: no Compose v2 binary found. Install the Compose plugin or pass --compose-binary."
             )
         if cli is not None:
-            sources.append(lambda project, static: compose_verdict(cli, project, static, timeout_s=60))
+            found = cli
+            sources.append(lambda project, static: compose_verdict(found, project, static, timeout_s=60))
     if args.live:
         from dockhand.check.live import live_findings
+        from dockhand.check.verdict import resolved_project
 
-        sources.append(lambda project, static: live_findings(project))
+        resolve = (lambda project, name, c=cli: resolved_project(c, project, name, 60)) if cli is not None else None
+        sources.append(lambda project, static: live_findings(project, resolve))
     if not sources:
         return None
 
@@ -122,7 +128,7 @@ def _render(run: CheckRun, args: argparse.Namespace, colour: bool) -> str:
     if args.format == "github":
         return formats.render_github(run, args.root)
     if args.format == "junit":
-        return formats.render_junit(run, args.root)
+        return formats.render_junit(run, args.root, args.failure_threshold)
     return formats.render_text(run, args.root, colour)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dockhand import __version__
 from dockhand.check.catalogue import rule_for
-from dockhand.check.collect import CheckRun, Finding
+from dockhand.check.collect import SEVERITY_RANK, CheckRun, Finding
 
 _COLOURS = {"error": "31", "warning": "33", "info": "36", "hint": "36"}
 _CONTROLS = {c: "\ufffd" for c in (*range(0x20), *range(0x7F, 0xA0)) if c != 0x09}
@@ -122,25 +122,32 @@ def render_github(run: CheckRun, root: Path) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def render_junit(run: CheckRun, root: Path) -> str:
-    """JUnit XML: one test suite per checked file, one failed test case per finding (a clean file passes once)."""
+def render_junit(run: CheckRun, root: Path, failure_threshold: str = "error") -> str:
+    """JUnit XML: one test suite per checked file, one test case per finding (a clean file passes once). A finding at
+    or above `failure_threshold` is a failure; one below it passes with its text as output, so the report's red and
+    green agree with the exit code (warnings do not fail a build that only fails on errors)."""
     suites = ET.Element("testsuites", name="dockhand check")
     by_file: dict[Path, list[Finding]] = {p: [] for p in run.files}
     for f in run.findings:
         by_file.setdefault(f.path, []).append(f)
+    threshold = SEVERITY_RANK[failure_threshold]
     total = failures = 0
     for path, found in by_file.items():
         name = display_path(path, root)
-        suite = ET.SubElement(suites, "testsuite", name=name, tests=str(max(1, len(found))), failures=str(len(found)))
+        failing = sum(1 for f in found if SEVERITY_RANK.get(f.severity, 0) >= threshold)
+        suite = ET.SubElement(suites, "testsuite", name=name, tests=str(max(1, len(found))), failures=str(failing))
         if not found:
             ET.SubElement(suite, "testcase", name="dockhand check", classname=name)
         for f in found:
             case = ET.SubElement(suite, "testcase", name=f"{f.rule} at {f.line}:{f.column}", classname=name)
             message = printable(f.message)  # XML 1.0 cannot hold control characters at all
-            failure = ET.SubElement(case, "failure", message=message, type=f.severity)
-            failure.text = f"{name}:{f.line}:{f.column}: {f.severity}: {message} [{f.rule}]\n{rule_for(f.rule).help}"
+            text = f"{name}:{f.line}:{f.column}: {f.severity}: {message} [{f.rule}]\n{rule_for(f.rule).help}"
+            if SEVERITY_RANK.get(f.severity, 0) >= threshold:
+                ET.SubElement(case, "failure", message=message, type=f.severity).text = text
+            else:
+                ET.SubElement(case, "system-out").text = text
         total += max(1, len(found))
-        failures += len(found)
+        failures += failing
     suites.set("tests", str(total))
     suites.set("failures", str(failures))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -1,11 +1,14 @@
 """`dockhand check --live`: the running stack's problems (exited, OOM, unhealthy, restart loops, orphans, declared
-but not running) from one look at a reachable Docker Engine, judged by the editor's own `runtime.diagnose`."""
+but not running, and — with Compose at hand — containers older than the file) from one look at a reachable Docker
+Engine, judged by the editor's own `runtime.diagnose`."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import time
+from collections.abc import Callable
 
 import docker.errors
 
@@ -18,7 +21,7 @@ from dockhand.runtime import contexts
 from dockhand.runtime.diagnose import diagnose
 from dockhand.runtime.engine import classify_error, docker_host, log_tail
 from dockhand.runtime.inspect import PROJECT, container_from_inspect
-from dockhand.runtime.state import ContainerInfo, EngineStatus, Snapshot, StateStore
+from dockhand.runtime.state import ContainerInfo, EngineStatus, ProjectInfo, Snapshot, StateStore
 
 
 @functools.cache
@@ -44,12 +47,18 @@ def engine_snapshot() -> Snapshot:
     return store.snapshot
 
 
-def live_findings(project: ComposeProject) -> list[Problem]:
-    """Runtime problems of the project's containers, on each service's name (project-wide ones on `services:`)."""
+def live_findings(
+    project: ComposeProject, resolve: Callable[[ComposeProject, str], ProjectInfo | None] | None = None
+) -> list[Problem]:
+    """Runtime problems of the project's containers, on each service's name (project-wide ones on `services:`).
+    `resolve(project, name)`: the project as Compose resolves it, for "older than this file" (None: not checked)."""
     snapshot = engine_snapshot()
     files = {str(uri_path(u)) for u in project.files}
     labelled = {c.project for c in snapshot.containers.values() if files & set(c.config_files) and not c.oneoff}
     name = project.name if project.name in labelled or not labelled else sorted(labelled)[0]
+    info = resolve(project, name) if resolve is not None and name in labelled | {project.name} else None
+    if info is not None:
+        snapshot = dataclasses.replace(snapshot, projects={**snapshot.projects, name: info})
     out: list[Problem] = []
     for finding in diagnose(snapshot, name, list(project.services)):
         service = project.services.get(finding.service) if finding.service else None
