@@ -265,8 +265,9 @@ async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
                         content=otlp_batch(names, args.spans),
                         headers={"Content-Type": "application/x-protobuf"},
                     )
-                except httpx.HTTPError:
+                except httpx.HTTPError as exc:
                     errors["otlp"] = errors.get("otlp", 0) + 1
+                    print(f"  OTLP export failed at {time.monotonic() - started:.0f} s: {exc!r}", flush=True)
             server.drop_notifications()
             await asyncio.sleep(max(0.0, started + tick / args.rate - time.monotonic()))
     if stack is not None:  # what the load generator's traffic made the stack export to the server
