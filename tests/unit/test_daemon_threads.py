@@ -47,3 +47,18 @@ async def test_worker_pool_threads_are_all_there_from_the_start_and_stay_that_ma
         assert workers() == started
     finally:
         pool.shutdown(wait=False)
+
+
+def test_preload_imports_what_the_start_up_threads_import() -> None:
+    """Every name in PRELOADED is importable as written (a typo would only be logged at debug level), in a fresh
+    interpreter where none of them was loaded before."""
+    code = (
+        "import sys\n"
+        "from dockhand.runtime.threads import PRELOADED, preload\n"
+        "assert not [m for m in PRELOADED if m in sys.modules], 'loaded before the preload'\n"
+        "preload()\n"
+        "print([m for m in PRELOADED if m not in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

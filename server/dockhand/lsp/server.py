@@ -20,6 +20,7 @@ from dockhand.config import Settings
 from dockhand.observe.protocol import ObservedProtocol
 from dockhand.observe.startup import StartupTimeline
 from dockhand.runtime.discovery import search_roots
+from dockhand.runtime.threads import in_daemon_thread, preload
 
 if TYPE_CHECKING:
     from dockhand.lsp.features.live import LiveRuntime
@@ -145,6 +146,14 @@ class DockhandServer(LanguageServer):
         self.started = True
         self.timeline.mark("start-up work began")
         logger.debug("start-up work begins: %s", reason)
+        self.run_task(self._run_start_hooks(), "start-up")
+
+    async def _run_start_hooks(self) -> None:
+        """Import what the hooks' threads will import, in one thread (runtime/threads.preload says why), then run
+        the hooks on the loop."""
+        await in_daemon_thread(preload)
+        if self._stopped:
+            return
         for hook in self.on_started:
             try:
                 hook()

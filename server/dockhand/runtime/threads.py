@@ -59,3 +59,26 @@ async def in_daemon_thread(fn: Callable[..., T], *args: object) -> T:
 
     threading.Thread(target=work, name=f"dockhand-{getattr(fn, '__name__', 'work')}", daemon=True).start()
     return await future
+
+
+PRELOADED = ("docker", "docker.errors", "docker.tls", "httpx", "networkx", "dockhand.telemetry.hub")
+"""What the start-up work imports lazily from several threads at once (the engine and Swarm watchers, the stats
+sampler, the Actuator pollers on the loop, the telemetry hub)."""
+
+
+def preload(modules: tuple[str, ...] = PRELOADED) -> None:
+    """Import `modules` one after another, in the calling thread.
+
+    Two threads importing libraries that share dependencies at the same moment can deadlock in the import system:
+    CPython then raises `_DeadlockError` in one of them and leaves it a half-initialized module (seen in CI: the
+    engine watcher importing docker → requests while the loop imported httpx, both reaching importlib.resources;
+    docker's urllib3 stayed broken and the engine "not reachable" until a restart). Imported here first, later
+    imports are lookups."""
+    import importlib
+    import logging
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:  # an optional part missing: whoever needs it reports it
+            logging.getLogger("dockhand").debug("preload of %s failed: %r", name, exc)
