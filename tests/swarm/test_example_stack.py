@@ -7,53 +7,39 @@ killed on the worker shown as a diagnostic until Swarm has replaced it."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from pathlib import Path
 
 import httpx
 from lsprotocol import types
 
-from tests.docker.live_helpers import lenses, open_document, services, start_client, until
+from tests.docker.live_helpers import services, until
 from tests.swarm.conftest import Rig
 from tests.swarm.example_stack import SERVICES, service_lines, swarm_variant
-from tests.swarm.test_stack import _coded, _first_lens, _has_title, _hover, _run, _task_failure
+from tests.swarm.stack_session import stack_session
 
 FIRST_PORT = 18180
 
 
 async def test_the_example_stack_on_two_nodes(swarm_rig: Rig, rig_docker_config: Path, tmp_path: Path) -> None:
-    stack = f"dhshop{uuid.uuid4().hex[:6]}"
-    folder = tmp_path / stack  # the project's name (its folder) is the stack's name
-    folder.mkdir()
     text, ports = swarm_variant(FIRST_PORT)
     line = service_lines(text)
-    compose_file = folder / "compose.yaml"
-    compose_file.write_text(text)
-    env = {"DOCKER_CONFIG": str(rig_docker_config), "DOCKER_HOST": "", "DOCKHAND_DOCKER_CONTEXT": "rig-manager"}
-    client = await start_client(folder, env=env)
-    manager = swarm_rig.client(swarm_rig.manager)
     worker_url = f"http://{swarm_rig.worker_ip}:{ports['tracking']}"
-    try:
-        uri = open_document(client, compose_file)
-
-        async def found() -> list[types.CodeLens]:
-            return await lenses(client, uri)
-
-        deploy = await until(lambda: _first_lens(found, f"⇪ Deploy stack {stack}"), "the Deploy stack lens", 30)
-        answer = await _run(client, deploy)
+    async with stack_session(swarm_rig, rig_docker_config, tmp_path, "dhshop", text) as session:
+        answer = await session.deploy()
         assert answer["ok"], answer
         for name in SERVICES:  # healthchecks pass before Swarm calls a task running
-            await until(lambda n=name: _has_title(found, line[n], "⎈ 2/2 replicated"), f"{name} at 2/2", 180)
+            await until(lambda n=name: session.has_title(line[n], "⎈ 2/2 replicated"), f"{name} at 2/2", 180)
 
         # Each task's Actuator, asked at its own node's address and published port.
         async def both_up() -> str | None:
-            hover = await _hover(client, uri, line["tracking"])
+            hover = await session.hover(line["tracking"])
             up = [row for row in hover.splitlines() if ": running" in row and row.endswith("· Actuator UP")]
             return hover if {"on dhs-m1" in r for r in up} == {True, False} else None
 
         hover = await until(both_up, "the tracking tasks' Actuator UP on both nodes", 60)
-        assert f"stack `{stack}`" in hover and "2/2 running" in hover
-        (listed,) = [s for s in (await services(client))["stacks"] if s["name"] == stack]  # the Services tree's data
+        assert f"stack `{session.stack}`" in hover and "2/2 running" in hover
+        stacks = (await services(session.client))["stacks"]  # the Services tree's data
+        (listed,) = [s for s in stacks if s["name"] == session.stack]
         tracking = next(s for s in listed["services"] if s["name"] == "tracking")
         running = {t["node"]: t["actuator"] for t in tracking["tasks"] if t["state"] == "running"}
         assert running == {"dhs-m1": "UP", "dhs-w1": "UP"}
@@ -62,26 +48,21 @@ async def test_the_example_stack_on_two_nodes(swarm_rig: Rig, rig_docker_config:
             chaos = await http.post(f"{worker_url}/admin/chaos", json={"health": {"diskSpace": "OUT_OF_SERVICE"}})
             assert chaos.status_code < 300, chaos.text  # the worker's task only: the manager's stays UP
             unhealthy = await until(
-                lambda: _coded(client, uri, "swarm-unhealthy"), "the task's Actuator as an error", 60
+                lambda: session.diagnostic("swarm-unhealthy"), "the task's Actuator as an error", 60
             )
             assert unhealthy.range.start.line == line["tracking"]
             assert unhealthy.severity == types.DiagnosticSeverity.Error
             assert "on dhs-w1: Actuator OUT_OF_SERVICE (diskSpace OUT_OF_SERVICE)" in unhealthy.message
             assert f"{worker_url}/actuator/health" in unhealthy.message
             await http.delete(f"{worker_url}/admin/chaos")
-        await until(lambda: _coded(client, uri, "swarm-unhealthy") is None, "the error gone once UP again", 60)
+        await until(lambda: session.diagnostic("swarm-unhealthy") is None, "the error gone once UP again", 60)
 
         # The gateway's task on the worker, killed through the worker's own engine: a diagnostic, then recovery.
         with contextlib.closing(swarm_rig.client(swarm_rig.worker)) as worker:
-            (victim,) = worker.containers.list(filters={"label": f"com.docker.swarm.service.name={stack}_gateway"})
+            label = f"com.docker.swarm.service.name={session.stack}_gateway"
+            (victim,) = worker.containers.list(filters={"label": label})
             victim.kill()
-        failed = await until(lambda: _task_failure(client, uri), "the killed task as a diagnostic", 30)
+        failed = await until(lambda: session.diagnostic("swarm-task-failed"), "the killed task as a diagnostic", 30)
         assert failed.range.start.line == line["gateway"] and "dhs-w1" in failed.message
-        await until(lambda: _task_failure(client, uri) is None, "the diagnostic gone once replaced", 120)
-        await until(lambda: _has_title(found, line["gateway"], "⎈ 2/2 replicated"), "gateway back at 2/2", 120)
-    finally:
-        await client.shutdown_session()
-        with contextlib.suppress(Exception):
-            for service in manager.services.list(filters={"label": f"com.docker.stack.namespace={stack}"}):
-                service.remove()
-        manager.close()
+        await until(lambda: session.diagnostic("swarm-task-failed") is None, "the diagnostic gone once replaced", 120)
+        await until(lambda: session.has_title(line["gateway"], "⎈ 2/2 replicated"), "gateway back at 2/2", 120)
