@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from dockhand.runtime.diagnose import diagnose
 from dockhand.runtime.state import ContainerInfo, Snapshot
-from dockhand.runtime.summary import clock, duration, headline, summarize
+from dockhand.runtime.summary import clock, duration, headline, stale_text, summarize
 from dockhand.runtime.why import explain_exit, failed_streak, format_probe_output, probe_command, starting_text
 
 MAX_OUTPUT = 300
@@ -57,10 +57,7 @@ def live_card(
     lines = [f"**Live** · project `{project}` · {headline(s)}"]
     engine = snapshot.engine
     if engine.state == "down" and engine.error is not None:
-        lines.append(
-            f"- ⚠ {engine.error.message} — {engine.error.remediation}"
-            f" (stale: state as of {clock(engine.since)}, {duration(now - engine.since)} old)"
-        )
+        lines.append(f"- ⚠ {engine.error.message} — {engine.error.remediation} ({stale_text(engine.since, now)})")
     c = s.primary
     if c is not None:
         if c.running and c.started_at:

@@ -285,7 +285,7 @@ class StateStore:
     def put_actuator(self, container_id: str, health: ActuatorHealth | None) -> None:
         container = self._snapshot.containers.get(container_id)
         old = self._snapshot.actuator.get(container_id)
-        if container is None or _same_actuator(old, health):
+        if container is None or same_actuator(old, health):
             return
         actuator = dict(self._snapshot.actuator)
         if health is None:
@@ -308,7 +308,7 @@ class StateStore:
         self._publish(self._next(compose_error=error), Change(engine=True))
 
 
-def _same_actuator(old: ActuatorHealth | None, new: ActuatorHealth | None) -> bool:
+def same_actuator(old: ActuatorHealth | None, new: ActuatorHealth | None) -> bool:
     """Equal apart from the time of the check: a poll that saw nothing new is not a change."""
     if old is None or new is None:
         return old is new

@@ -121,5 +121,10 @@ def duration(seconds: float) -> str:
     return f"{s // 86400} d {s % 86400 // 3600} h"
 
 
+def stale_text(since: float, now: float) -> str:
+    """`stale: state as of 12:00:01, 7 s old` — what a snapshot kept past its source's last answer says."""
+    return f"stale: state as of {clock(since)}, {duration(now - since)} old"
+
+
 def clock(epoch: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch)) if epoch else "?"

@@ -13,7 +13,7 @@ from typing import Any
 
 from dockhand.runtime.inspect import epoch_seconds  # one home for Docker's timestamp format
 from dockhand.runtime.state import ActuatorHealth, PortBinding
-from dockhand.runtime.summary import clock, duration
+from dockhand.runtime.summary import clock, stale_text
 from dockhand.runtime.urls import ServiceUrl, published_urls
 
 NAMESPACE = "com.docker.stack.namespace"
@@ -63,8 +63,7 @@ class SwarmTask:
 
     def urls(self) -> list[ServiceUrl]:
         """Its host-mode ports as URLs at its node's address."""
-        bindings = (PortBinding(target, "tcp", self.address, published) for published, target in self.host_ports)
-        return published_urls(bindings, "") if self.address else []
+        return _urls(self.host_ports, self.address)
 
 
 @dataclass(frozen=True)
@@ -109,16 +108,13 @@ class SwarmSnapshot:
 
     def ingress_urls(self, service: SwarmService) -> list[ServiceUrl]:
         """A service's mesh-published ports as URLs at a manager's address."""
-        if not self.ingress_address:
-            return []
-        bindings = (PortBinding(t, "tcp", self.ingress_address, p) for p, t in service.ingress_ports)
-        return published_urls(bindings, "")
+        return _urls(service.ingress_ports, self.ingress_address)
 
     def stale_note(self, now: float) -> str:
         """`stale: state as of 12:00:01, 7 s old — why`, or "" while the snapshot is current."""
         if not self.error:
             return ""
-        return f"stale: state as of {clock(self.since)}, {duration(now - self.since)} old — {self.error}"
+        return f"{stale_text(self.since, now)} — {self.error}"
 
     def match(self, project: str, services: Iterable[str]) -> str | None:
         """The stack deployed from a document: the one named like its project, else the one whose services are
@@ -130,6 +126,12 @@ class SwarmSnapshot:
             if declared and set(self.stacks[name]) <= declared:
                 return name
         return None
+
+
+def _urls(ports: Iterable[tuple[int, int]], address: str) -> list[ServiceUrl]:
+    """(published, target) TCP ports at `address` as URLs (none without an address)."""
+    bindings = (PortBinding(target, "tcp", address, published) for published, target in ports)
+    return published_urls(bindings, "") if address else []
 
 
 def _tcp_ports(ports: Any, mode: str | None) -> tuple[tuple[int, int], ...]:
@@ -194,7 +196,7 @@ def build_snapshot(
         name = full[len(stack) + 1 :] if full.startswith(stack + "_") else full
         mode_spec = spec.get("Mode") or {}
         mine = sorted(by_service.get(str(raw.get("ID")), []), key=lambda t: t.timestamp, reverse=True)
-        running = sum(1 for t in mine if t.state == "running" and t.desired == "running")
+        running = sum(1 for t in mine if t.running)
         if "Global" in mode_spec:
             mode, desired = "global", sum(1 for t in mine if t.desired == "running")
         else:

@@ -32,7 +32,7 @@ from dockhand.lsp.features.live import DocumentView
 from dockhand.lsp.server import DockhandServer
 from dockhand.runtime import swarm
 from dockhand.runtime.health import STARTING_GRACE_S, Target, service_setting, target_from
-from dockhand.runtime.state import ActuatorHealth
+from dockhand.runtime.state import ActuatorHealth, same_actuator
 from dockhand.runtime.swarm_watch import SwarmWatcher
 
 logger = logging.getLogger("dockhand.swarm")
@@ -60,6 +60,8 @@ class SwarmFeature:
         self.snapshot = swarm.SwarmSnapshot()
         self.health: dict[str, ActuatorHealth] = {}
         """Actuator answers of tasks (and of services through the mesh), by runtime/swarm's health keys."""
+        self._targeted: tuple[object, ...] = ()
+        """The snapshot and document views the targets were last made from."""
 
     def start(self) -> None:
         self.watcher = SwarmWatcher(asyncio.get_running_loop(), self._changed)
@@ -85,9 +87,13 @@ class SwarmFeature:
         live = self.server.live
         if live is None or live.health is None:
             return
+        views = [live.view(uri) for uri in self.server.projects.open_uris()]
+        inputs = (self.snapshot, *views)
+        if len(inputs) == len(self._targeted) and all(x is y for x, y in zip(inputs, self._targeted, strict=True)):
+            return  # called on every publish: only new inputs (both immutable, replaced on change) make new targets
+        self._targeted = inputs
         targets: dict[str, Target] = {}
-        for uri in self.server.projects.open_uris():
-            view = live.view(uri)
+        for view in views:
             stack = self.stack_of(view) if view is not None else None
             if view is None or stack is None:
                 continue
@@ -107,7 +113,7 @@ class SwarmFeature:
         old = self.health.pop(key, None)
         if health is not None:
             self.health[key] = health
-        if _shown(old) != _shown(health):  # a new check time alone changes nothing the editor shows
+        if not same_actuator(old, health):  # a new check time alone changes nothing the editor shows
             self.server.republish(self.server.projects.open_uris())
 
     # --- Matching ----------------------------------------------------------------------------------------
@@ -241,11 +247,6 @@ def stacks_payload(server: DockhandServer) -> list[dict[str, Any]]:
     """The stacks for dockhand/services (the Services tree): services with mode, replicas and their tasks."""
     feature = _features.get(server)
     return swarm.stacks_json(feature.snapshot, feature.health) if feature is not None else []
-
-
-def _shown(health: ActuatorHealth | None) -> tuple[object, ...] | None:
-    """What of an Actuator answer the editor shows (not when it was checked)."""
-    return None if health is None else (health.url, health.status, health.components, health.last_error)
 
 
 def _lens(where: types.Range, title: str, command: str, args: dict[str, Any] | None) -> types.CodeLens:
