@@ -1,7 +1,7 @@
 """Remote engine and Swarm figures on the real rig (scripts/swarm-rig: two dockerd in network namespaces, sshd).
 
 Run: `.venv/bin/python bench/remote_bench.py [--events 40] [--failures 15] [--idle-s 30]` (brings the rig up; add
-`--keep-rig` to leave it running).
+`--keep-rig` to leave it running, `--swarm-only` to skip 1-2, `--profile FILE` for py-spy stacks of the idle window).
 
 1. ssh: a server pointed at ssh://root@10.77.0.2 (the manager's engine through sshd and `docker system
    dial-stdio`) beside five busybox services on that engine; the bench kills and starts them in turn and measures,
@@ -13,7 +13,8 @@ Run: `.venv/bin/python bench/remote_bench.py [--events 40] [--failures 15] [--id
    per node, ports in host mode), on a server pointed at the manager; the bench kills the gateway's task on the
    worker through the worker engine and measures from that engine's `die` timestamp to the publishDiagnostics
    carrying the `swarm-task-failed` diagnostic; then waits for Swarm to replace the task.
-4. Idle: that server beside the 2-node stack for `--idle-s` (its tasks' Actuators polled): CPU of one core.
+4. Idle: that server beside the 2-node stack for `--idle-s` (its tasks' Actuators polled): CPU of one core, by
+   thread, and the gateway tasks' Actuator answers in the hover afterwards (proof that they were polled).
 It prints figures and asserts nothing. Goals (issue 14): p99 ≤ 300 ms, ≤ 5 ms, ≤ 1 s, ≤ 1 % of a core.
 """
 
@@ -134,7 +135,45 @@ async def ssh_figures(rig: dict[str, str], events: int) -> tuple[list[float], li
     return samples, warm, hovers
 
 
-async def swarm_figures(rig: dict[str, str], failures: int, idle_s: float) -> tuple[list[float], float, float]:
+def start_profile(pid: int, seconds: float, out: str) -> subprocess.Popen[bytes]:
+    """py-spy (a developer tool, not a dependency: `pip install py-spy`) sampling the server for the idle window,
+    collapsed stacks per thread, only samples where a thread is on the CPU."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    argv = [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(int(seconds)),
+        "--rate",
+        "100",
+        "--threads",
+        "--nonblocking",
+    ]
+    return subprocess.Popen([*argv, "--format", "raw", "--output", out], stdout=subprocess.DEVNULL)
+
+
+def print_thread_cpu(process: psutil.Process, before: dict[int, float], elapsed: float) -> None:
+    """Each thread's share of a core over the idle window, named by py-spy's dump where py-spy is at hand."""
+    names: dict[int, str] = {}
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if Path(spy).exists():
+        dump = subprocess.run([spy, "dump", "--pid", str(process.pid)], capture_output=True, text=True, check=False)
+        for line in dump.stdout.splitlines():  # Thread 1234 (idle): "name"
+            parts = line.split()
+            if len(parts) >= 4 and parts[0] == "Thread" and parts[1].isdigit():
+                names[int(parts[1])] = line.split('"')[1] if '"' in line else parts[1]
+    shares = sorted(
+        ((t.user_time + t.system_time - before.get(t.id, 0.0)) / elapsed * 100, t.id) for t in process.threads()
+    )
+    busy = [f"{names.get(tid, tid)} {share:.2f} %" for share, tid in reversed(shares) if share >= 0.01]
+    print("  idle CPU by thread: " + (", ".join(busy) or "none measurable"))
+
+
+async def swarm_figures(
+    rig: dict[str, str], failures: int, idle_s: float, profile: str = ""
+) -> tuple[list[float], float, float]:
     """(worker task failure → diagnostic latencies in s, idle CPU % of a core, RSS MB) with a 2-node stack."""
     manager = docker.DockerClient(base_url=rig["DOCKHAND_RIG_MANAGER"], timeout=30)
     worker = docker.DockerClient(base_url=rig["DOCKHAND_RIG_WORKER"], timeout=30)
@@ -195,10 +234,24 @@ async def swarm_figures(rig: dict[str, str], failures: int, idle_s: float) -> tu
         assert server._proc is not None
         process = psutil.Process(server._proc.pid)
         before, started = process.cpu_times(), time.monotonic()
+        threads_before = {t.id: t.user_time + t.system_time for t in process.threads()}
+        profiler = start_profile(process.pid, idle_s, profile) if profile else None
         await asyncio.sleep(idle_s)
         after = process.cpu_times()
-        cpu = ((after.user - before.user) + (after.system - before.system)) / (time.monotonic() - started) * 100
+        elapsed = time.monotonic() - started
+        cpu = ((after.user - before.user) + (after.system - before.system)) / elapsed * 100
         rss = process.memory_info().rss / 1e6
+        print_thread_cpu(process, threads_before, elapsed)
+        # The idle figure counts only if the tasks' Actuators were really polled meanwhile: say what the hover shows.
+        gateway = next(n for n, line in enumerate(compose_file.read_text().splitlines()) if line == "  gateway:")
+        _, hover = await server.request(
+            "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": gateway, "character": 4}}
+        )
+        text = str((hover or {}).get("contents", {}).get("value", ""))
+        answers = [line.strip() for line in text.splitlines() if "Actuator" in line and " on " in line]
+        print(f"  gateway's tasks in the hover after the idle window: {answers or text[-400:]}")
+        if profiler is not None:
+            await asyncio.to_thread(profiler.wait, 60)
     finally:
         await server.stop()
         await asyncio.to_thread(
@@ -227,15 +280,19 @@ async def main() -> None:
     parser.add_argument("--failures", type=int, default=15)
     parser.add_argument("--idle-s", type=float, default=30.0)
     parser.add_argument("--keep-rig", action="store_true")
+    parser.add_argument("--swarm-only", action="store_true", help="skip the ssh figures")
+    parser.add_argument("--profile", default="", help="py-spy collapsed stacks of the idle window to this file")
     args = parser.parse_args()
     await asyncio.to_thread(subprocess.run, [str(RIG), "up"], check=True)
     try:
         rig = rig_env()
-        events, warm, hovers = await ssh_figures(rig, args.events)
-        print(f"ssh context: the {len(warm)} warm-up events took " + ", ".join(f"{s * 1000:.0f}" for s in warm) + " ms")
-        report("ssh context: engine event → publishDiagnostics", events, 300)
-        report("ssh context: hover while the link is cut", hovers, 5)
-        failures, cpu, rss = await swarm_figures(rig, args.failures, args.idle_s)
+        if not args.swarm_only:
+            events, warm, hovers = await ssh_figures(rig, args.events)
+            warmed = ", ".join(f"{s * 1000:.0f}" for s in warm)
+            print(f"ssh context: the {len(warm)} warm-up events took {warmed} ms")
+            report("ssh context: engine event → publishDiagnostics", events, 300)
+            report("ssh context: hover while the link is cut", hovers, 5)
+        failures, cpu, rss = await swarm_figures(rig, args.failures, args.idle_s, args.profile)
         report("swarm: task killed on the worker → diagnostic", failures, 1000)
         print(
             f"swarm: idle beside the example as a 2-node stack (5 services x 2): {cpu:.2f} % of a core, RSS {rss:.0f} MB "
