@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -141,6 +142,23 @@ class Sample:
     fds: int
     ticks: int
     hover_ms: list[float]
+    gauges: dict[str, float] = field(default_factory=dict)
+
+
+WATCHED = re.compile(
+    r"^(dockhand_store_items|dockhand_malloc_bytes|python_gc_collections_total|python_gc_objects_collected_total"
+    r'|dockhand_lsp_seconds_(?:bucket|count)(?=\{[^}]*method="textDocument/hover"))(\{[^}]*\})? (\S+)$'
+)
+"""/metrics series kept per sample: what each buffer holds, malloc's view, and the cyclic GC's work."""
+
+
+def watched_series(text: str) -> dict[str, float]:
+    """The WATCHED series of one /metrics scrape, by name and labels."""
+    found = {}
+    for line in text.splitlines():
+        if m := WATCHED.match(line):
+            found[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return found
 
 
 async def soak(args: argparse.Namespace) -> None:
@@ -191,6 +209,16 @@ async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
         "textDocument/didOpen",
         {"textDocument": {"uri": uri, "languageId": "dockercompose", "version": 1, "text": text}},
     )
+    # The receiver starts with the server's background start-up work, after the first diagnostics: wait for it
+    # (an exporter retries; the soak's own posts would count as errors) before the clock starts.
+    waited = time.monotonic()
+    async with httpx.AsyncClient(timeout=2) as probe:
+        while time.monotonic() - waited < 120:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await probe.get(f"http://127.0.0.1:{otlp_port}/dockhand/info")).status_code == 200:
+                    break
+            await asyncio.sleep(0.2)
+    print(f"OTLP receiver answering {time.monotonic() - waited:.1f} s after the document was opened")
     positions = service_positions(text) or [("", 0, 0)]
     names = [p[0] for p in positions if p[0]] or ["svc"]
     duration = args.minutes * 60
@@ -203,6 +231,7 @@ async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
     )
     samples: list[Sample] = []
     hover_ms: list[float] = []
+    slow_hovers: list[tuple[float, float]] = []  # (t s, ms) of each hover over 10 ms: when, to match with the GC
     errors: dict[str, int] = {}
     started = time.monotonic()
     next_sample = started
@@ -232,7 +261,7 @@ async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
                     flush=True,
                 )
                 try:
-                    await http.get(f"http://127.0.0.1:{metrics_port}/metrics")
+                    sample.gauges = watched_series((await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text)
                 except httpx.HTTPError as exc:
                     errors["metrics"] = errors.get("metrics", 0) + 1
                     print(f"  metrics scrape failed: {exc!r}")
@@ -253,6 +282,8 @@ async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
                         wait_s=30,
                     )
                     hover_ms.append((arrived - sent) * 1000)
+                    if hover_ms[-1] > 10:
+                        slow_hovers.append((time.monotonic() - started, hover_ms[-1]))
                 if caps.get("codeLensProvider"):
                     await server.request("textDocument/codeLens", {"textDocument": {"uri": uri}}, wait_s=30)
                 await server.request("dockhand/services", {}, wait_s=30)
@@ -282,10 +313,12 @@ async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
         stack.down()
         stacks.remove(stack)
     shutil.rmtree(workdir, ignore_errors=True)  # the telemetry store alone is ~90 MB after 10 minutes
-    report(samples, errors, args)
+    report(samples, errors, args, slow_hovers)
 
 
-def report(samples: list[Sample], errors: dict[str, int], args: argparse.Namespace) -> None:
+def report(
+    samples: list[Sample], errors: dict[str, int], args: argparse.Namespace, slow_hovers: list[tuple[float, float]]
+) -> None:
     if len(samples) < 2:
         print("too short to show a curve")
         return
@@ -320,10 +353,34 @@ def report(samples: list[Sample], errors: dict[str, int], args: argparse.Namespa
         last = [s for s in samples if s.t >= samples[-1].t - 1800]
         late = statistics.linear_regression([s.t / 60 for s in last], [s.rss_mb for s in last]).slope
         print(f"slope over the last 30 minutes {late:+.3f} MB/min")
+        first, final = next((s.gauges for s in last if s.gauges), {}), samples[-1].gauges
+        print("over the last 30 minutes (first → last sample):")
+        for name in sorted(final):
+            if name.startswith("dockhand_lsp_seconds"):
+                continue
+            print(f"  {name}: {first.get(name, float('nan')):,.0f} → {final[name]:,.0f}")
     if all_hovers:
         print(
             f"hovers: {len(all_hovers)}, p50 {statistics.median(all_hovers):.2f} ms, "
             f"p95 {all_hovers[int(0.95 * (len(all_hovers) - 1))]:.2f} ms, p99 {all_hovers[int(0.99 * (len(all_hovers) - 1))]:.2f} ms"
+        )
+    handled = {k: v for k, v in samples[-1].gauges.items() if k.startswith("dockhand_lsp_seconds")}
+    if handled:  # the server's own time per hover: slow here = slow handler; slow only above = queued or GIL-bound
+        total = next((v for k, v in handled.items() if "_count" in k), 0.0) or 1.0
+        over = {
+            le: total - v
+            for k, v in handled.items()
+            if (le := re.search(r'le="([^"]+)"', k)) and (le := le.group(1)) in ("0.005", "0.01", "0.025")
+        }
+        print(
+            "hover handler (server side): "
+            + ", ".join(f"over {float(le) * 1000:g} ms {n / total:.2%}" for le, n in over.items())
+        )
+    if slow_hovers:
+        worst = sorted(slow_hovers, key=lambda h: -h[1])[:10]
+        print(
+            f"hovers over 10 ms: {len(slow_hovers)}; worst at "
+            + ", ".join(f"{t:.0f} s ({ms:.1f} ms)" for t, ms in sorted(worst))
         )
     print(f"ticks {samples[-1].ticks} ({samples[-1].ticks / max(samples[-1].t, 1):.1f}/s), errors {errors or 'none'}")
 
