@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
 import re
@@ -40,6 +39,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dockhand.telemetry.otlp import probe_owner
 from lsp_client import LspError, LspProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,12 +212,10 @@ async def soak_with(args: argparse.Namespace, stacks: list[Stack]) -> None:
     # The receiver starts with the server's background start-up work, after the first diagnostics: wait for it
     # (an exporter retries; the soak's own posts would count as errors) before the clock starts.
     waited = time.monotonic()
-    async with httpx.AsyncClient(timeout=2) as probe:
-        while time.monotonic() - waited < 120:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await probe.get(f"http://127.0.0.1:{otlp_port}/dockhand/info")).status_code == 200:
-                    break
-            await asyncio.sleep(0.2)
+    for _ in range(600):
+        if await asyncio.to_thread(probe_owner, otlp_port) is not None:
+            break
+        await asyncio.sleep(0.2)
     print(f"OTLP receiver answering {time.monotonic() - waited:.1f} s after the document was opened")
     positions = service_positions(text) or [("", 0, 0)]
     names = [p[0] for p in positions if p[0]] or ["svc"]
